@@ -1,0 +1,183 @@
+"""The /api/v1 base: the Api object, the error shape, bearer auth, Idempotency-Key replay, pagination, Money.
+
+Error shape (API.md): ``{"error": {"code": "snake_case", "message": "sentence", "fields": {...}}}``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import marshmallow as ma
+from flask import Response, g, request
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint  # noqa: F401  (addons import it from here)
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from core.extensions import db
+from core.models import IdempotencyKey, utcnow
+
+API_PREFIX = "/api/v1"
+IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_MONEY = Decimal("999999999999.99")
+
+
+class ErrorBody(ma.Schema):
+    code = ma.fields.String()
+    message = ma.fields.String()
+    fields = ma.fields.Dict()
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorBody)
+
+
+class Api(SmorestApi):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """core.app registers one handler for pages and API alike."""
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None) -> Response:
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+              422: "validation_error", 429: "too_many_requests", 500: "server_error"}
+
+
+def webargs_fields(error) -> dict:
+    """webargs puts messages under the location (``{"json": {"amount": [...]}}``): flatten to field names."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors") or {}
+    fields: dict = {}
+    for location, content in messages.items():
+        if isinstance(content, dict):
+            for name, msgs in content.items():
+                fields[str(name)] = msgs
+        else:
+            fields[location] = content
+    return fields
+
+
+# -- Money and decimals ------------------------------------------------------------------------------------------
+class DecimalString(ma.fields.Decimal):
+    """A decimal as a JSON string; accepts strings and integers (floats are refused: they are not exact)."""
+
+    def __init__(self, *args, places: int | None = None, **kwargs):
+        kwargs.setdefault("as_string", True)
+        super().__init__(places, *args, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ma.ValidationError("Send a decimal string such as \"12.50\" (or an integer), not a float.")
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if result is not None and (abs(result) > MAX_MONEY or result.as_tuple().exponent < -6):
+            raise ma.ValidationError("Out of range.")
+        return result
+
+
+class Money(DecimalString):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, places=2, **kwargs)
+
+
+def register_fields(api: Api) -> None:
+    api.register_field(DecimalString, "string", "decimal")
+    api.register_field(Money, "string", "decimal")
+
+
+# -- Lists ---------------------------------------------------------------------------------------------------------
+class ListArgs(ma.Schema):
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+
+
+def page(query, args, order_by=None) -> dict:
+    """``{"items": [...], "total": N}`` for a select() statement; items are the ORM rows."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if order_by is not None:
+        query = query.order_by(*order_by) if isinstance(order_by, (list, tuple)) else query.order_by(order_by)
+    items = list(db.session.scalars(query.limit(args["limit"]).offset(args["offset"])))
+    return {"items": items, "total": total}
+
+
+def list_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    return type(name, (ma.Schema,), {"items": ma.fields.List(ma.fields.Nested(item_schema)),
+                                     "total": ma.fields.Integer()})
+
+
+# -- Idempotency-Key -------------------------------------------------------------------------------------------
+def _fingerprint() -> str:
+    h = hashlib.sha256()
+    h.update(request.method.encode())
+    h.update(request.path.encode())
+    h.update(b"\0")
+    h.update(request.get_data(cache=True))
+    return h.hexdigest()
+
+
+def idempotency_begin(user_id: int) -> Response | None:
+    """Before a POST with Idempotency-Key: replay a finished twin, refuse a reused key, or claim the key.
+
+    The claim is its own committed transaction so a concurrent twin sees it at once (unique per user and key).
+    """
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or not key:
+        return None
+    if len(key) > 200:
+        return error_response(422, "validation_error", "Idempotency-Key is at most 200 characters.",
+                              {"Idempotency-Key": ["Too long."]})
+    fingerprint = _fingerprint()
+    cutoff = utcnow() - IDEMPOTENCY_TTL
+    with db.engine.begin() as conn:
+        conn.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key,
+                                                  IdempotencyKey.created_at < cutoff))
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(IdempotencyKey.__table__.insert().values(
+                user_id=user_id, key=key, fingerprint=fingerprint, state="in_flight", created_at=utcnow()))
+    except IntegrityError:
+        with db.engine.connect() as conn:
+            row = conn.execute(select(IdempotencyKey.__table__).where(
+                IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)).first()
+        if row is None:  # expired and removed in between: treat as in flight, the client retries
+            return error_response(409, "idempotency_in_flight", "A request with this Idempotency-Key is in progress.")
+        if row.fingerprint != fingerprint:
+            return error_response(422, "idempotency_key_reused",
+                                  "This Idempotency-Key was used with a different request body; use a new key.",
+                                  {"Idempotency-Key": ["Reused with a different body."]})
+        if row.state != "done":
+            return error_response(409, "idempotency_in_flight",
+                                  "A request with this Idempotency-Key is still in progress; retry in a moment.")
+        replay = Response(row.response_body, status=row.status_code, mimetype="application/json")
+        replay.headers["Idempotent-Replayed"] = "true"
+        return replay
+    g.idempotency = (user_id, key)
+    return None
+
+
+def idempotency_store(response: Response) -> None:
+    """Inside the request's own transaction: the key's response is kept together with the work it did."""
+    claim = g.pop("idempotency", None)
+    if claim is None:
+        return
+    user_id, key = claim
+    db.session.execute(IdempotencyKey.__table__.update()
+                       .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+                       .values(state="done", status_code=response.status_code, response_body=response.get_data()))
+
+
+def idempotency_release() -> None:
+    """The request failed without an answer worth replaying (a crash): free the key so a retry can run."""
+    claim = g.pop("idempotency", None)
+    if claim is None:
+        return
+    user_id, key = claim
+    with db.engine.begin() as conn:
+        conn.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))

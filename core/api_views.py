@@ -1,0 +1,106 @@
+"""The kernel's API: partners, the caller, installed addons."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from sqlalchemy import select
+
+from core import partners as partner_rules
+from core.api import Blueprint, ListArgs, list_schema, page
+from core.extensions import db
+from core.models import AddonState, Partner
+from core.security import current_actor, require
+
+blp = Blueprint("core_api", __name__, description="Customers, the caller, addons")
+
+
+class PartnerSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    email = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    vat_id = ma.fields.String(load_default="", validate=ma.validate.Length(max=40))
+    street = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    zip = ma.fields.String(load_default="", validate=ma.validate.Length(max=20))
+    city = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
+    country = ma.fields.String(load_default="FR", validate=ma.validate.Length(equal=2))
+
+    @ma.validates("email")
+    def _email(self, value, **_):
+        if value and "@" not in value:
+            raise ma.ValidationError("Not a valid email address.")
+
+
+class PartnerPatchSchema(PartnerSchema):
+    class Meta:
+        partial = True
+
+
+class PartnerListArgs(ListArgs):
+    q = ma.fields.String(load_default=None, metadata={"description": "search name, email, city, VAT ID"})
+
+
+PartnerList = list_schema(PartnerSchema, "PartnerList")
+
+
+@blp.route("/partners")
+class Partners(MethodView):
+    @require("partners.read")
+    @blp.arguments(PartnerListArgs, location="query")
+    @blp.response(200, PartnerList)
+    def get(self, args):
+        query = partner_rules.search_partners(select(Partner), args.get("q"))
+        return page(query, args, order_by=[Partner.name, Partner.id])
+
+    @require("partners.write")
+    @blp.arguments(PartnerSchema)
+    @blp.response(201, PartnerSchema)
+    def post(self, data):
+        return partner_rules.create_partner(**data)
+
+
+@blp.route("/partners/<int:partner_id>")
+class PartnerItem(MethodView):
+    @require("partners.read")
+    @blp.response(200, PartnerSchema)
+    def get(self, partner_id):
+        return partner_rules.get_partner(partner_id)
+
+    @require("partners.write")
+    @blp.arguments(PartnerPatchSchema(partial=True))
+    @blp.response(200, PartnerSchema)
+    def patch(self, data, partner_id):
+        return partner_rules.update_partner(partner_rules.get_partner(partner_id), **data)
+
+
+class MeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    login = ma.fields.String()
+    name = ma.fields.String()
+    role = ma.fields.String()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @require("dashboard.view")
+    @blp.response(200, MeSchema)
+    def get(self):
+        return current_actor()
+
+
+class AddonSchema(ma.Schema):
+    name = ma.fields.String()
+    version = ma.fields.String()
+    state = ma.fields.String()
+    depends = ma.fields.List(ma.fields.String())
+
+
+@blp.route("/addons")
+class Addons(MethodView):
+    @require("addons.read")
+    @blp.response(200, AddonSchema(many=True))
+    def get(self):
+        kernel = current_app.extensions["kontor"]
+        states = {s.name: s.state for s in db.session.scalars(select(AddonState))}
+        return [{"name": a.name, "version": a.manifest.version, "state": states.get(a.name, "uninstalled"),
+                 "depends": list(a.manifest.depends)} for a in kernel.addons]

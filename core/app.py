@@ -1,0 +1,203 @@
+"""create_app(config=None, addons=None): the Flask app factory."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, Response, abort, flash, g, redirect, render_template, request, send_from_directory, url_for
+from flask_login import current_user
+from jinja2 import ChoiceLoader, FileSystemLoader
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from core import db as core_db
+from core.api import (API_PREFIX, HTTP_CODES, Api, error_response, idempotency_begin, idempotency_release,
+                      idempotency_store, register_fields, webargs_fields)
+from core.config import ROOT, Config
+from core.errors import DomainError
+from core.extensions import csrf, db, login_manager
+from core.kernel import Kernel
+from core.security import CORE_PERMISSIONS, can, is_api_request, user_for_token
+
+log = logging.getLogger("kontor")
+CORE = Path(__file__).resolve().parent
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def create_app(config: Config | None = None, addons: list[str] | None = None) -> Flask:
+    config = config or Config()
+    app = Flask("kontor", root_path=str(ROOT), static_folder=None, template_folder=None,
+                instance_path=str(ROOT / "instance"))
+    app.config.from_object(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"check_same_thread": False,
+                                                                             "timeout": 60}})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    kernel = Kernel(paths=[Path(p) for p in app.config.get("EXTRA_ADDON_PATHS", [])], only=addons)
+    kernel.register_permissions(CORE_PERMISSIONS)
+    app.extensions["kontor"] = kernel
+    kernel.start()
+
+    db.init_app(app)
+    with app.app_context():
+        core_db.configure_engine(db.engine)
+    login_manager.init_app(app)
+    login_manager.login_view = "core.login"
+    login_manager.login_message = "Please log in to see this page."
+    csrf.init_app(app)
+
+    _templates_and_static(app, kernel)
+    _request_cycle(app)
+    _error_handlers(app)
+
+    api = Api(app)
+    register_fields(api)
+    app.extensions["kontor_api"] = api
+    from core import api_views, views
+    app.register_blueprint(views.bp)
+    api.register_blueprint(api_views.blp, url_prefix=API_PREFIX)
+    for blueprint, options in kernel.blueprints:
+        app.register_blueprint(blueprint, **options)
+    for blp in kernel.api_blueprints:
+        api.register_blueprint(blp, url_prefix=API_PREFIX)
+    csrf.exempt(api_views.blp)
+    for blp in kernel.api_blueprints:
+        csrf.exempt(blp)
+    for setup in kernel.app_setup:
+        setup(app)
+    return app
+
+
+def _templates_and_static(app: Flask, kernel: Kernel) -> None:
+    theme = app.config.get("THEME") or "default"
+    theme_dir = ROOT / "themes" / theme
+    if not theme_dir.is_dir():
+        raise RuntimeError(f"KONTOR_THEME={theme!r}: no folder themes/{theme}")
+    folders = [str(theme_dir / "templates"), *kernel.template_folders(), str(CORE / "templates")]
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(f) for f in folders])
+    static_dirs = [theme_dir / "static", *[a.path / "static" for a in reversed(kernel.addons)], CORE / "static"]
+    static_dirs = [d for d in static_dirs if d.is_dir()]
+
+    @app.route("/static/<path:filename>", endpoint="static")
+    def static(filename):
+        for folder in static_dirs:
+            if (folder / filename).is_file():
+                return send_from_directory(folder, filename, max_age=3600)
+        abort(404)
+
+    from core import templating
+    templating.install(app, kernel)
+
+
+def _request_cycle(app: Flask) -> None:
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        from core.models import User
+        try:
+            user_id, version = (int(x) for x in session_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or not user.active or user.session_version != version:
+            return None  # logged out elsewhere, or password changed: this session is void
+        return user
+
+    @app.before_request
+    def start():
+        core_db.read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+        if not is_api_request():
+            return None
+        g.api_user = None
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            g.api_user = user_for_token(header[7:].strip())
+        if g.api_user is None and request.path != f"{API_PREFIX}/openapi.json":
+            return error_response(401, "unauthorized", "Send a valid bearer token: Authorization: Bearer <token>.")
+        if g.api_user is not None and request.method == "POST" and request.headers.get("Idempotency-Key"):
+            db.session.rollback()  # end the read, so claiming the key in its own transaction never waits on us
+            return idempotency_begin(g.api_user.id)
+        return None
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        """One request, one transaction: commit what succeeded, roll back what was refused."""
+        if response.status_code >= 500:
+            db.session.rollback()
+            idempotency_release()
+        elif response.status_code >= 400 and not g.get("idempotency"):
+            db.session.rollback()
+        else:
+            if response.status_code >= 400:
+                db.session.rollback()
+            try:
+                idempotency_store(response)
+                db.session.commit()
+            except (IntegrityError, OperationalError) as exc:
+                db.session.rollback()
+                idempotency_release()
+                log.warning("commit refused: %s", exc)
+                response = _conflict_response("The change could not be saved because another one came first; "
+                                              "reload and try again.")
+        return _security_headers(response)
+
+
+def _conflict_response(message: str) -> Response:
+    if is_api_request():
+        return error_response(409, "conflict", message)
+    flash(message, "error")
+    return redirect(request.referrer or url_for("core.dashboard"))
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        if is_api_request():
+            return error_response(exc.status, exc.code, exc.message, exc.fields)
+        if exc.status == 404:
+            return render_template("core/error.html", status=404, message=exc.message), 404
+        if exc.status == 403:
+            return render_template("core/error.html", status=403, message=exc.message), 403
+        flash(exc.message, "error")
+        return redirect(request.referrer or url_for("core.dashboard"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        db.session.rollback()
+        status = exc.code or 500
+        if is_api_request():
+            fields = webargs_fields(exc)
+            message = exc.description if status != 422 else "Some fields are not valid; see fields."
+            if status == 400 and "json" in str(getattr(exc, "data", "")):
+                message = "The request body is not valid JSON."
+            if status == 413:
+                message = "The request body is too large."
+            return error_response(status, HTTP_CODES.get(status, "error"), message, fields)
+        if status == 400 and "CSRF" in str(exc.description):
+            return render_template("core/error.html", status=400,
+                                   message="This form expired or was sent from elsewhere. Reload the page and try again."), 400
+        return render_template("core/error.html", status=status, message=exc.description), status
+
+    @app.errorhandler(Exception)
+    def crash(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if is_api_request():
+            return error_response(500, "server_error", "Something went wrong on our side; nothing was changed.")
+        return render_template("core/error.html", status=500,
+                               message="Something went wrong on our side; nothing was changed."), 500
+
+
+__all__ = ["create_app", "can", "current_user"]

@@ -1,0 +1,42 @@
+"""Who did what to which document, and when: ``record(invoice, "posted")``; ``history(invoice)``."""
+from __future__ import annotations
+
+from flask import has_request_context
+from sqlalchemy import insert, select
+
+from core.extensions import db
+from core.models import AuditLog, utcnow
+
+
+def _actor_id() -> int | None:
+    if not has_request_context():
+        return None
+    from core.security import current_actor
+    user = current_actor()
+    return user.id if user is not None else None
+
+
+def document_type(document) -> str:
+    return getattr(document, "audit_type", None) or document.__tablename__
+
+
+def record(document, action: str, details: str = "", user_id: int | None = None) -> None:
+    db.session.add(AuditLog(document_type=document_type(document), document_id=document.id, action=action,
+                            details=details, user_id=user_id if user_id is not None else _actor_id()))
+
+
+def record_many(doc_type: str, ids: list[int], action: str, details: str = "", user_id: int | None = None) -> None:
+    """One INSERT for a batch of documents."""
+    if not ids:
+        return
+    who = user_id if user_id is not None else _actor_id()
+    now = utcnow()
+    db.session.execute(insert(AuditLog), [
+        {"document_type": doc_type, "document_id": i, "action": action, "details": details, "user_id": who, "at": now}
+        for i in ids])
+
+
+def history(document) -> list[AuditLog]:
+    return list(db.session.scalars(
+        select(AuditLog).where(AuditLog.document_type == document_type(document),
+                               AuditLog.document_id == document.id).order_by(AuditLog.id)))

@@ -1,0 +1,61 @@
+"""Configuration from the environment (KONTOR_*), with a test variant."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def _secret_key() -> str:
+    """The signing key: from the environment, else one kept in instance/ so sessions survive restarts."""
+    key = os.environ.get("KONTOR_SECRET_KEY")
+    if key:
+        return key
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = os.environ.get("KONTOR_DATABASE_URL") or f"sqlite:///{INSTANCE / 'kontor.db'}"
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SMTP_URL = os.environ.get("KONTOR_SMTP_URL", "")
+    SMTP_FROM = os.environ.get("KONTOR_SMTP_FROM", "invoices@kontor.example")
+    THEME = os.environ.get("KONTOR_THEME", "default")
+    EXTRA_ADDON_PATHS = [p for p in os.environ.get("KONTOR_ADDONS", "").split(os.pathsep) if p]
+    # Cookies: never readable from script, not sent on cross-site POSTs; Secure when served over HTTPS.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("KONTOR_HTTPS", "") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # larger bodies get 413
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = os.environ.get("KONTOR_LOCALE", "en")
+    # flask-smorest / OpenAPI
+    API_TITLE = "Kontor"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    LOGIN_THROTTLE_ATTEMPTS = 5
+    LOGIN_THROTTLE_SECONDS = 300
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _secret_key()
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = True  # tests send the token, as a browser does
+
+    def __init__(self, database_url: str | None = None) -> None:
+        self.SECRET_KEY = "test-secret-key"
+        if database_url:
+            self.SQLALCHEMY_DATABASE_URI = database_url

@@ -1,0 +1,40 @@
+"""Core forms (Flask-WTF: every form carries its CSRF token)."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Login", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class PartnerForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[Optional(), Email(), Length(max=200)])
+    vat_id = StringField("VAT ID", validators=[Optional(), Length(max=40)])
+    street = StringField("Street", validators=[Optional(), Length(max=200)])
+    zip = StringField("ZIP", validators=[Optional(), Length(max=20)])
+    city = StringField("City", validators=[Optional(), Length(max=100)])
+    country = StringField("Country (ISO code)", default="FR", validators=[DataRequired(), Length(min=2, max=2)])
+
+
+class CompanyForm(FlaskForm):
+    name = StringField("Company name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[Optional(), Email()])
+    vat_id = StringField("VAT ID", validators=[Optional(), Length(max=40)])
+    siren = StringField("SIREN", validators=[Optional(), Length(max=20)])
+    street = StringField("Street", validators=[Optional()])
+    zip = StringField("ZIP", validators=[Optional()])
+    city = StringField("City", validators=[Optional()])
+    country = StringField("Country", validators=[DataRequired(), Length(min=2, max=2)])
+    iban = StringField("IBAN", validators=[Optional(), Length(max=40)])
+    payment_terms_days = IntegerField("Payment terms (days)", validators=[NumberRange(min=0, max=365)])
+    auto_apply_credit = BooleanField("Apply customer credit automatically to the next posted invoice")
+
+
+class UserForm(FlaskForm):
+    login = StringField("Login", validators=[DataRequired(), Length(max=80)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=[])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8)])

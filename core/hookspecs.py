@@ -1,0 +1,26 @@
+"""The kernel's own hooks (``kontor_*``). Addons implement them in their hooks.py."""
+import pluggy
+
+hookspec = pluggy.HookspecMarker("kontor")
+hookimpl = pluggy.HookimplMarker("kontor")
+
+
+@hookspec
+def kontor_menu_items(user):
+    """Return a list of ``core.kernel.MenuItem`` for ``user`` (already logged in), or an empty list.
+
+    Called on every HTML page; must not query the database (check ``user.role`` or permissions only).
+    """
+
+
+@hookspec
+def kontor_dashboard_tiles(user):
+    """Return a list of ``core.kernel.Tile`` for the home dashboard of ``user``.
+
+    May run a few aggregate queries (no per-row loops). Return [] when the user may not see them.
+    """
+
+
+@hookspec
+def kontor_cli_commands():
+    """Return a list of click commands (or groups) to add to ``run.py``'s command line."""

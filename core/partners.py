@@ -1,0 +1,64 @@
+"""Partner (customer) rules: create, update, search. Views, API and imports call these."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from core import audit
+from core.errors import NotFound, ValidationError
+from core.extensions import db
+from core.models import Partner
+
+FIELDS = ("name", "email", "vat_id", "street", "zip", "city", "country")
+
+
+def get_partner(partner_id: int) -> Partner:
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound(f"There is no customer {partner_id}.")
+    return partner
+
+
+def _clean(values: dict) -> dict:
+    data = {k: (str(v).strip() if v is not None else "") for k, v in values.items() if k in FIELDS}
+    if "name" in data and not data["name"]:
+        raise ValidationError("A customer needs a name.", fields={"name": ["Required."]})
+    if "country" in data:
+        data["country"] = data["country"].upper() or "FR"
+        if len(data["country"]) != 2 or not data["country"].isalpha():
+            raise ValidationError("The country is a two-letter ISO code, such as FR or DE.",
+                                  fields={"country": ["Two letters."]})
+    return data
+
+
+def create_partner(**values) -> Partner:
+    data = _clean(values)
+    if "name" not in data:
+        raise ValidationError("A customer needs a name.", fields={"name": ["Required."]})
+    partner = Partner(**data)
+    db.session.add(partner)
+    db.session.flush()
+    audit.record(partner, "created")
+    return partner
+
+
+def update_partner(partner: Partner, **values) -> Partner:
+    data = _clean(values)
+    changed = [k for k, v in data.items() if getattr(partner, k) != v]
+    for key in changed:
+        setattr(partner, key, data[key])
+    db.session.flush()
+    if changed:
+        audit.record(partner, "changed", ", ".join(changed))
+    return partner
+
+
+def search_partners(query, text: str | None):
+    if text:
+        like = f"%{text.strip()}%"
+        query = query.where(or_(Partner.name.ilike(like), Partner.email.ilike(like), Partner.city.ilike(like),
+                                Partner.vat_id.ilike(like)))
+    return query
+
+
+def all_partners_query():
+    return select(Partner)

@@ -1,0 +1,134 @@
+"""Roles, permissions and who is asking: session users for pages, bearer tokens (stored hashed) for the API.
+
+Each addon declares its permissions with the roles that hold them (``kernel.register_permissions``), as Odoo's
+``ir.model.access.csv`` does; ``admin`` holds every permission.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import wraps
+
+from flask import current_app, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import Forbidden, Unauthorized
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.errors import ValidationError
+from core.extensions import db
+from core.models import ROLES, ApiToken, User
+
+CORE_PERMISSIONS = {
+    "dashboard.view": ["admin", "back_office", "bookkeeper", "technician"],
+    "partners.read": ["admin", "back_office", "bookkeeper"],
+    "partners.write": ["admin", "back_office"],
+    "settings.read": ["admin", "bookkeeper"],
+    "settings.write": ["admin"],
+    "users.manage": ["admin"],
+    "addons.read": ["admin"],
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(login: str, role: str, password: str | None = None, name: str = "",
+                partner_id: int | None = None) -> User:
+    login = (login or "").strip()
+    if not login:
+        raise ValidationError("A login is required.", fields={"login": ["Required."]})
+    if role not in ROLES and role not in current_roles():
+        raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(current_roles())}.",
+                              fields={"role": ["Unknown role."]})
+    if db.session.scalar(select(User.id).where(User.login == login)):
+        raise ValidationError(f"The login {login!r} is taken.", code="login_taken", fields={"login": ["Taken."]})
+    user = User(login=login, role=role, name=name or login, partner_id=partner_id)
+    set_password(user, password or secrets.token_urlsafe(12))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < 8:
+        raise ValidationError("A password needs at least 8 characters.", fields={"password": ["Too short."]})
+    user.password_hash = generate_password_hash(password)
+    user.session_version = (user.session_version or 0) + 1
+
+
+def check_password(user: User | None, password: str) -> bool:
+    if user is None or not user.password_hash:
+        # Spend the same time as a real check, so response times do not reveal which logins exist.
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+def create_token(user: User, name: str = "") -> str:
+    """A new bearer token for ``user``; returned once, stored as its hash."""
+    token = "kt_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name))
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.execute(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                             .where(ApiToken.token_hash == hash_token(token))).scalar()
+    return row if row is not None and row.active else None
+
+
+def current_roles() -> list[str]:
+    kernel = current_app.extensions.get("kontor") if current_app else None
+    roles = set(ROLES)
+    if kernel:
+        for granted in kernel.permissions.values():
+            roles.update(granted)
+    return sorted(roles)
+
+
+def permission_table() -> dict[str, set[str]]:
+    return current_app.extensions["kontor"].permissions
+
+
+def can(user, permission: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role == "admin":
+        return True
+    return user.role in permission_table().get(permission, set())
+
+
+def current_actor() -> User | None:
+    """Who is asking: the token's user on the API (never the session cookie), the session's user on pages."""
+    if is_api_request():
+        return g.get("api_user")
+    return current_user if current_user.is_authenticated else None
+
+
+def require(*permissions: str):
+    """Refuse the view unless the actor holds every permission: 401/redirect to login when anonymous, 403 else."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_actor()
+            if user is None:
+                if is_api_request():
+                    raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.")
+                return redirect(url_for("core.login", next=request.full_path if request.method == "GET" else None))
+            missing = [p for p in permissions if not can(user, p)]
+            if missing:
+                raise Forbidden(f"Your role ({user.role}) may not do this ({', '.join(missing)}).")
+            return view(*args, **kwargs)
+        wrapper.kontor_permissions = permissions  # read by the access-matrix test
+        return wrapper
+    return decorator

@@ -1,0 +1,65 @@
+"""Gapless numbering per (sequence code, year).
+
+The counter row is read and bumped inside the caller's transaction: on PostgreSQL with ``SELECT ... FOR UPDATE``
+(a second poster waits until the first commits or rolls back), on SQLite inside the ``BEGIN IMMEDIATE`` that every
+writing transaction takes (core.db). If the transaction rolls back, the bump rolls back with it, so a number is
+used exactly when the document that took it is committed: no gaps, no repeats.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from core.errors import DomainError
+from core.extensions import db
+from core.models import Sequence
+
+
+class NotChronological(DomainError):
+    code = "not_chronological"
+
+
+def _lock_row(code: str, year: int) -> Sequence:
+    session = db.session
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(Sequence).values(code=code, year=year, next_number=1)
+                    .on_conflict_do_nothing(index_elements=["code", "year"]))
+    stmt = select(Sequence.next_number, Sequence.last_date).where(Sequence.code == code, Sequence.year == year)
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).one()
+
+
+def take(code: str, on_date: date, count: int = 1) -> int:
+    """Reserve ``count`` consecutive numbers of ``code`` for ``on_date``'s year; return the first.
+
+    Refuses (NotChronological) a date before the last one numbered in the series, so number order is date order.
+    """
+    year = on_date.year
+    row = _lock_row(code, year)
+    if row.last_date is not None and on_date < row.last_date:
+        raise NotChronological(
+            f"The last document in series {code} {year} is dated {row.last_date.isoformat()}; "
+            f"one dated {on_date.isoformat()} cannot be numbered after it. Date it {row.last_date.isoformat()} or later.",
+            fields={"invoice_date": ["Must not be before the last numbered document of its series."]},
+        )
+    first = row.next_number
+    db.session.execute(update(Sequence).where(Sequence.code == code, Sequence.year == year)
+                       .values(next_number=first + count, last_date=on_date))
+    return first
+
+
+def format_number(prefix: str, year: int, number: int, width: int = 5) -> str:
+    """``INV/2026/00001``."""
+    return f"{prefix}/{year}/{number:0{width}d}"
+
+
+def peek(code: str, year: int) -> int:
+    """The next number that would be given (for display only; never reserve with it)."""
+    value = db.session.execute(select(Sequence.next_number)
+                               .where(Sequence.code == code, Sequence.year == year)).scalar()
+    return value or 1

@@ -1,0 +1,22 @@
+"""Kontor's one entry point.
+
+    python run.py                  first run: create the SQLite database, install addons, demo data, serve
+    python run.py init [--demo]    create or upgrade the schema of every installed addon
+    python run.py serve            serve on http://127.0.0.1:5000
+    gunicorn -w 4 run:app          production (``app`` is the WSGI application)
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from core.app import create_app
+from core.cli import build_cli
+
+app: Flask = create_app()
+cli = build_cli(app)
+
+if __name__ == "__main__":
+    cli(prog_name="run.py")
