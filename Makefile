@@ -1,0 +1,26 @@
+# Kontor: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run test bench
+
+install: $(STAMP)
+
+# Re-installs only when requirements.txt changes (or the venv is missing).
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+run: install
+	$(PY) run.py
+
+# The whole suite, browser tests included; KONTOR_TEST_DATABASE_URL=postgresql+psycopg://... runs it on PostgreSQL.
+test: install
+	$(PY) -m pytest -n $(PYTEST_WORKERS) tests
+
+bench: install
+	@if [ -f bench/run_all.py ]; then $(PY) bench/run_all.py; else echo "bench/run_all.py does not exist yet"; fi
