@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from core import db as core_db
+from core import menu as core_menu
 from core.api import (API_PREFIX, HTTP_CODES, Api, error_response, idempotency_begin, idempotency_release,
                       idempotency_store, register_fields, webargs_fields)
 from core.config import ROOT, Config
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None, addons: list[str] | None = None) ->
 
     kernel = Kernel(paths=[Path(p) for p in app.config.get("EXTRA_ADDON_PATHS", [])], only=addons)
     kernel.register_permissions(CORE_PERMISSIONS)
+    kernel.register_hooks(core_menu)  # the kernel's own pages in the menu
     app.extensions["kontor"] = kernel
     kernel.start()
 
