@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pluggy
 
 from core import hookspecs as kernel_hookspecs
-from core.manifest import Manifest, read_manifest
+from core.manifest import Manifest, ManifestError, read_manifest
 
 BUILTIN_ADDONS = Path(__file__).resolve().parent.parent / "addons"
 EXTERNAL_PACKAGE = "kontor_addons"
@@ -67,7 +67,10 @@ def discover(paths: list[Path]) -> dict[str, Addon]:
             raise AddonError(f"Addon folder {base} does not exist")
         for child in sorted(base.iterdir()):
             if (child / "__manifest__.py").is_file():
-                manifest = read_manifest(child)
+                try:
+                    manifest = read_manifest(child)
+                except ManifestError as exc:  # a bad manifest stops start-up like any other addon error
+                    raise AddonError(str(exc)) from exc
                 if manifest.name in found:
                     raise AddonError(f"Two addons are named {manifest.name!r}: {found[manifest.name].path} and {child}")
                 found[manifest.name] = Addon(manifest, child)
