@@ -1,0 +1,142 @@
+"""invoicing's JSON API (API.md: Taxes, products; Invoices and credit notes; partner balance)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from sqlalchemy import select
+
+from core.api import Blueprint, ListArgs, page
+from core.extensions import db
+from core.partners import get_partner
+from core.security import require
+
+from . import services
+from .models import Product, Tax
+from .queries import invoice_query, sort_clause
+from .schemas import (ApplyCreditSchema, BalanceSchema, DeleteArgs, InvoiceList, InvoiceListArgs,
+                      InvoicePatchSchema, InvoiceSchema, ProductList, ProductPatchSchema, ProductSchema, TaxList,
+                      TaxSchema)
+
+blp = Blueprint("invoicing_api", __name__, description="Taxes, products, invoices and credit notes")
+
+
+@blp.route("/taxes")
+class Taxes(MethodView):
+    @require("products.read")
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, TaxList)
+    def get(self, args):
+        return page(select(Tax).where(Tax.active.is_(True)), args, order_by=Tax.id)
+
+    @require("products.write")
+    @blp.arguments(TaxSchema)
+    @blp.response(201, TaxSchema)
+    def post(self, data):
+        return services.create_tax(**data)
+
+
+@blp.route("/products")
+class Products(MethodView):
+    @require("products.read")
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, ProductList)
+    def get(self, args):
+        return page(select(Product).where(Product.active.is_(True)), args, order_by=Product.code)
+
+    @require("products.write")
+    @blp.arguments(ProductSchema)
+    @blp.response(201, ProductSchema)
+    def post(self, data):
+        return services.save_product(None, **data)
+
+
+@blp.route("/products/<int:product_id>")
+class ProductItem(MethodView):
+    @require("products.read")
+    @blp.response(200, ProductSchema)
+    def get(self, product_id):
+        return _product(product_id)
+
+    @require("products.write")
+    @blp.arguments(ProductPatchSchema(partial=True))
+    @blp.response(200, ProductSchema)
+    def patch(self, data, product_id):
+        return services.save_product(_product(product_id), **data)
+
+
+def _product(product_id: int) -> Product:
+    from core.errors import NotFound
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"There is no product {product_id}.")
+    return product
+
+
+@blp.route("/invoices")
+class Invoices(MethodView):
+    @require("invoicing.read")
+    @blp.arguments(InvoiceListArgs, location="query")
+    @blp.response(200, InvoiceList)
+    def get(self, args):
+        return page(invoice_query(args), args, order_by=sort_clause(args.get("sort")))
+
+    @require("invoicing.write")
+    @blp.arguments(InvoiceSchema)
+    @blp.response(201, InvoiceSchema)
+    def post(self, data):
+        return services.create_invoice(**data)
+
+
+@blp.route("/invoices/<int:invoice_id>")
+class InvoiceItem(MethodView):
+    @require("invoicing.read")
+    @blp.response(200, InvoiceSchema)
+    def get(self, invoice_id):
+        return services.get_invoice(invoice_id)
+
+    @require("invoicing.write")
+    @blp.arguments(InvoicePatchSchema)
+    @blp.response(200, InvoiceSchema)
+    def patch(self, data, invoice_id):
+        return services.update_invoice(services.get_invoice(invoice_id), **data)
+
+    @require("invoicing.write")
+    @blp.arguments(DeleteArgs, location="query")
+    @blp.response(204)
+    def delete(self, args, invoice_id):
+        services.delete_draft(services.get_invoice(invoice_id), cancel_origin=args["cancel_origin"])
+
+
+@blp.route("/invoices/<int:invoice_id>/post")
+class InvoicePost(MethodView):
+    @require("invoicing.post")
+    @blp.response(200, InvoiceSchema)
+    def post(self, invoice_id):
+        return services.post_invoice(services.get_invoice(invoice_id))
+
+
+@blp.route("/invoices/<int:invoice_id>/apply-credit")
+class InvoiceApplyCredit(MethodView):
+    @require("invoicing.write")
+    @blp.arguments(ApplyCreditSchema)
+    @blp.response(200, InvoiceSchema)
+    def post(self, data, invoice_id):
+        invoice = services.get_invoice(invoice_id)
+        services.apply_credit(invoice, data.get("amount"))
+        return invoice
+
+
+@blp.route("/invoices/<int:invoice_id>/invoice-externally")
+class InvoiceExternally(MethodView):
+    @require("invoicing.write")
+    @blp.response(200, InvoiceSchema)
+    def post(self, invoice_id):
+        return services.invoice_externally(services.get_invoice(invoice_id))
+
+
+@blp.route("/partners/<int:partner_id>/balance")
+class PartnerBalance(MethodView):
+    @require("invoicing.read")
+    @blp.response(200, BalanceSchema)
+    def get(self, partner_id):
+        get_partner(partner_id)
+        return services.partner_balance(partner_id)

@@ -1,0 +1,163 @@
+"""Invoicing tables: taxes, products, invoices (and credit notes), lines, settlements, customer credit."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import Base
+from core.models import Partner, utcnow
+from core.money import MONEY, QUANTITY, RATE, ZERO
+
+PRODUCT_TYPES = ("labour", "part", "service")
+
+
+class Tax(Base):
+    __tablename__ = "invoicing_taxes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    rate: Mapped[Decimal] = mapped_column(RATE)  # percent: 20 means 20 %
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Product(Base):
+    __tablename__ = "invoicing_products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    type: Mapped[str] = mapped_column(String(10), default="service")
+    unit: Mapped[str] = mapped_column(String(20), default="unit")
+    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    tax_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_taxes.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    tax: Mapped[Tax | None] = relationship()
+
+
+class Invoice(Base):
+    """An invoice or a credit note (``type``). Amounts are kept by services.recompute() and services.settle()."""
+    __tablename__ = "invoicing_invoices"
+    __table_args__ = (
+        UniqueConstraint("number", name="uq_invoicing_invoice_number"),
+        Index("ix_invoicing_invoices_state_date", "state", "invoice_date"),
+        Index("ix_invoicing_invoices_partner", "partner_id", "state"),
+        Index("ix_invoicing_invoices_due", "payment_state", "due_date"),
+        Index("ix_invoicing_invoices_origin", "origin_type", "origin_id"),
+    )
+    audit_type = "invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(12), default="invoice")  # invoice | credit_note
+    number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    state: Mapped[str] = mapped_column(String(10), default="draft")  # draft | posted | cancelled
+    payment_state: Mapped[str] = mapped_column(String(10), default="not_paid")
+    partner_id: Mapped[int] = mapped_column(ForeignKey("core_partners.id"))
+    invoice_date: Mapped[date] = mapped_column(Date, index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    amount_untaxed: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    amount_tax: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    amount_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    amount_paid: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    amount_credited: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    amount_due: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    # What of amount_paid came from the customer's earlier credit (shown on the invoice and its PDF).
+    credit_applied: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    origin_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    origin_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_invoices.id"), nullable=True,
+                                                            index=True)
+    redraft_of_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_invoices.id"), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    journal_entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    partner: Mapped[Partner] = relationship(lazy="joined")
+    lines: Mapped[list["InvoiceLine"]] = relationship(back_populates="invoice", order_by="InvoiceLine.sequence",
+                                                      cascade="all, delete-orphan")
+    credited_invoice: Mapped["Invoice | None"] = relationship(remote_side=[id], foreign_keys=[credited_invoice_id])
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.type == "credit_note"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state == "posted" and self.amount_due > 0 and self.due_date < date.today()
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoicing_invoice_lines"
+    __table_args__ = (Index("ix_invoicing_lines_origin", "origin_type", "origin_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoices.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=10)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_products.id"), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY, default=Decimal(1))
+    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    tax_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_taxes.id"), nullable=True)
+    tax_rate: Mapped[Decimal] = mapped_column(RATE, default=ZERO)
+    amount_untaxed: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    amount_tax: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    amount_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    # Where the line came from (a service order's time entry or part), so the origin can track what is billed.
+    origin_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    origin_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # On a credit note: the invoice line it gives back.
+    credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_invoice_lines.id"), nullable=True,
+                                                         index=True)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+    product: Mapped[Product | None] = relationship(lazy="joined")
+    tax: Mapped[Tax | None] = relationship(lazy="joined")
+
+
+class Settlement(Base):
+    """Something that reduced an invoice's amount due: a payment, a credit note, or the customer's credit."""
+    __tablename__ = "invoicing_settlements"
+    __table_args__ = (Index("ix_invoicing_settlements_source", "source_type", "source_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # payment | credit_note | credit
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    date: Mapped[date] = mapped_column(Date)
+    source_type: Mapped[str] = mapped_column(String(20))  # payment | credit_note
+    source_id: Mapped[int] = mapped_column(Integer)
+    credit_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_customer_credits.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CustomerCredit(Base):
+    """Money the customer has with us: a credit note's surplus over what its invoice had due, or an overpayment."""
+    __tablename__ = "invoicing_customer_credits"
+    __table_args__ = (Index("ix_invoicing_credits_partner", "partner_id", "date"),
+                      Index("ix_invoicing_credits_source", "source_type", "source_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("core_partners.id"))
+    source_type: Mapped[str] = mapped_column(String(20))  # credit_note | payment
+    source_id: Mapped[int] = mapped_column(Integer)
+    date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    amount_used: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.amount_used
+
+
+class CreditUse(Base):
+    """Where customer credit went: to an invoice (a Settlement) or back to the customer (a refund)."""
+    __tablename__ = "invoicing_credit_uses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_id: Mapped[int] = mapped_column(ForeignKey("invoicing_customer_credits.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    target_type: Mapped[str] = mapped_column(String(20))  # invoice | refund
+    target_id: Mapped[int] = mapped_column(Integer)
+    date: Mapped[date] = mapped_column(Date)

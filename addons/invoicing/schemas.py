@@ -1,0 +1,130 @@
+"""API schemas (marshmallow) for taxes, products, invoices and credit notes."""
+from __future__ import annotations
+
+import marshmallow as ma
+from sqlalchemy import select
+
+from core.api import DecimalString, ListArgs, Money, list_schema
+from core.extensions import db
+
+from .models import PRODUCT_TYPES, Invoice
+
+
+class TaxSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    rate = DecimalString(required=True, validate=ma.validate.Range(min=0, max=100))
+
+
+class ProductSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    type = ma.fields.String(load_default="service", validate=ma.validate.OneOf(PRODUCT_TYPES))
+    unit = ma.fields.String(load_default="unit", validate=ma.validate.Length(max=20))
+    unit_price = Money(required=True, validate=ma.validate.Range(min=0))
+    tax_id = ma.fields.Integer(allow_none=True, load_default=None)
+
+
+class ProductPatchSchema(ProductSchema):
+    class Meta:
+        partial = True
+
+
+class LineSchema(ma.Schema):
+    id = ma.fields.Integer(allow_none=True)
+    product_id = ma.fields.Integer(allow_none=True)
+    description = ma.fields.String(validate=ma.validate.Length(max=2000))
+    quantity = DecimalString(validate=ma.validate.Range(min=0, min_inclusive=False))
+    unit_price = Money()
+    tax_id = ma.fields.Integer(allow_none=True)
+    amount_untaxed = Money(dump_only=True)
+    amount_tax = Money(dump_only=True)
+    amount_total = Money(dump_only=True)
+    credited_line_id = ma.fields.Integer(dump_only=True, allow_none=True)
+    quantity_credited = DecimalString(dump_only=True)
+
+
+class OriginSchema(ma.Schema):
+    type = ma.fields.String()
+    id = ma.fields.Integer()
+
+
+class InvoiceSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    type = ma.fields.String(dump_only=True)
+    number = ma.fields.String(dump_only=True, allow_none=True)
+    state = ma.fields.String(dump_only=True)
+    payment_state = ma.fields.String(dump_only=True)
+    partner_id = ma.fields.Integer(required=True)
+    invoice_date = ma.fields.Date(load_default=None)
+    due_date = ma.fields.Date(load_default=None)
+    payment_terms_days = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0, max=3650))
+    currency = ma.fields.String(dump_only=True)
+    notes = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000))
+    reason = ma.fields.String(dump_only=True)
+    lines = ma.fields.List(ma.fields.Nested(LineSchema), load_default=list)
+    amount_untaxed = Money(dump_only=True)
+    amount_tax = Money(dump_only=True)
+    amount_total = Money(dump_only=True)
+    amount_paid = Money(dump_only=True)
+    amount_credited = Money(dump_only=True)
+    amount_due = Money(dump_only=True)
+    credit_applied = Money(dump_only=True)
+    origin = ma.fields.Method("dump_origin", dump_only=True, allow_none=True)
+    credited_invoice_id = ma.fields.Integer(dump_only=True, allow_none=True)
+    credit_note_ids = ma.fields.Method("dump_credit_notes", dump_only=True)
+    payment_ids = ma.fields.Method("dump_payments", dump_only=True)
+    journal_entry_id = ma.fields.Integer(dump_only=True, allow_none=True)
+    redraft_of_id = ma.fields.Integer(dump_only=True, allow_none=True)
+
+    def dump_origin(self, invoice: Invoice):
+        return {"type": invoice.origin_type, "id": invoice.origin_id} if invoice.origin_type else None
+
+    def dump_credit_notes(self, invoice: Invoice):
+        return list(db.session.scalars(select(Invoice.id).where(Invoice.credited_invoice_id == invoice.id)
+                                       .order_by(Invoice.id)))
+
+    def dump_payments(self, invoice: Invoice):
+        from .models import Settlement
+        return sorted(set(db.session.scalars(select(Settlement.source_id).where(
+            Settlement.invoice_id == invoice.id, Settlement.kind == "payment"))))
+
+
+class InvoicePatchSchema(ma.Schema):
+    partner_id = ma.fields.Integer()
+    invoice_date = ma.fields.Date()
+    due_date = ma.fields.Date()
+    payment_terms_days = ma.fields.Integer(validate=ma.validate.Range(min=0, max=3650))
+    notes = ma.fields.String(validate=ma.validate.Length(max=5000))
+    lines = ma.fields.List(ma.fields.Nested(LineSchema))
+
+
+class InvoiceListArgs(ListArgs):
+    state = ma.fields.String(validate=ma.validate.OneOf(["draft", "posted", "cancelled"]))
+    payment_state = ma.fields.String(validate=ma.validate.OneOf(["not_paid", "partial", "paid", "credited"]))
+    type = ma.fields.String(validate=ma.validate.OneOf(["invoice", "credit_note"]))
+    partner_id = ma.fields.Integer()
+    date_from = ma.fields.Date()
+    date_to = ma.fields.Date()
+    overdue = ma.fields.Boolean()
+    q = ma.fields.String(validate=ma.validate.Length(max=200))
+    sort = ma.fields.String(load_default="-date")
+
+
+class BalanceSchema(ma.Schema):
+    receivable = Money()
+    credit_available = Money()
+
+
+class ApplyCreditSchema(ma.Schema):
+    amount = Money(load_default=None, allow_none=True, validate=ma.validate.Range(min=0, min_inclusive=False))
+
+
+class DeleteArgs(ma.Schema):
+    cancel_origin = ma.fields.Boolean(load_default=False)
+
+
+TaxList = list_schema(TaxSchema, "TaxList")
+ProductList = list_schema(ProductSchema, "ProductList")
+InvoiceList = list_schema(InvoiceSchema, "InvoiceList")

@@ -1,0 +1,503 @@
+"""Invoicing rules: products and taxes, drafts, posting, the one settle() path, customer credit.
+
+Every function flushes and never commits: the request (or CLI command) commits, so a refusal anywhere — here
+or in a hook — leaves nothing behind.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from core import audit, sequences
+from core.errors import DomainError, InvalidTransition, NotFound, ValidationError
+from core.extensions import db
+from core.models import Partner, company, utcnow
+from core.money import ZERO, round_money, to_decimal
+
+from .models import PRODUCT_TYPES, CreditUse, CustomerCredit, Invoice, InvoiceLine, Product, Settlement, Tax
+
+SERIES = {"invoice": ("invoicing.invoice", "INV"), "credit_note": ("invoicing.credit_note", "CN")}
+TRANSITIONS = {"draft": {"posted", "cancelled"}, "posted": set(), "cancelled": set()}
+LINE_FIELDS = ("product_id", "description", "quantity", "unit_price", "tax_id")
+
+
+def hook():
+    return current_app.extensions["kontor"].hook
+
+
+# -- taxes and products ------------------------------------------------------------------------------------------
+def _decimal(value, field: str, minimum: Decimal | None = ZERO, allow_zero: bool = True) -> Decimal:
+    try:
+        result = to_decimal(value)
+    except ValueError:
+        raise ValidationError(f"{field.replace('_', ' ').capitalize()} must be a number.",
+                              fields={field: ["Not a number."]}) from None
+    if not result.is_finite():
+        raise ValidationError(f"{field} must be a finite number.", fields={field: ["Not a number."]})
+    if minimum is not None and (result < minimum or (not allow_zero and result == minimum)):
+        raise ValidationError(f"{field.replace('_', ' ').capitalize()} must be "
+                              f"{'more than' if not allow_zero else 'at least'} {minimum}.",
+                              fields={field: ["Out of range."]})
+    if abs(result) >= Decimal("1e12"):
+        raise ValidationError(f"{field} is too large.", fields={field: ["Too large."]})
+    return result
+
+
+def create_tax(name: str, rate) -> Tax:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("A tax needs a name.", fields={"name": ["Required."]})
+    rate = _decimal(rate, "rate")
+    if rate > 100:
+        raise ValidationError("A tax rate is a percent between 0 and 100.", fields={"rate": ["0 to 100."]})
+    tax = Tax(name=name, rate=rate)
+    db.session.add(tax)
+    db.session.flush()
+    return tax
+
+
+def get_tax(tax_id: int) -> Tax:
+    tax = db.session.get(Tax, tax_id)
+    if tax is None:
+        raise ValidationError(f"There is no tax {tax_id}.", fields={"tax_id": ["Unknown tax."]})
+    return tax
+
+
+def save_product(product: Product | None = None, **values) -> Product:
+    """Create (product None) or change a product."""
+    product = product or Product()
+    if "code" in values or product.id is None:
+        code = (values.get("code") or "").strip()
+        if not code:
+            raise ValidationError("A product needs a code.", fields={"code": ["Required."]})
+        clash = db.session.scalar(select(Product.id).where(Product.code == code, Product.id != (product.id or 0)))
+        if clash:
+            raise ValidationError(f"The code {code} is already used by another product.", code="duplicate_code",
+                                  fields={"code": ["Already used."]})
+        product.code = code
+    if "name" in values or product.id is None:
+        name = (values.get("name") or "").strip()
+        if not name:
+            raise ValidationError("A product needs a name.", fields={"name": ["Required."]})
+        product.name = name
+    if "type" in values:
+        if values["type"] not in PRODUCT_TYPES:
+            raise ValidationError(f"The type is one of {', '.join(PRODUCT_TYPES)}.", fields={"type": ["Unknown."]})
+        product.type = values["type"]
+    if "unit" in values:
+        product.unit = (values["unit"] or "unit").strip()[:20]
+    if "unit_price" in values:
+        product.unit_price = round_money(_decimal(values["unit_price"], "unit_price"))
+    if "tax_id" in values:
+        product.tax_id = get_tax(values["tax_id"]).id if values["tax_id"] is not None else None
+    if product.id is None:
+        product.type = product.type or "service"
+        product.unit = product.unit or "unit"
+        product.unit_price = product.unit_price if product.unit_price is not None else ZERO
+        db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def get_product(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise ValidationError(f"There is no product {product_id}.", fields={"product_id": ["Unknown product."]})
+    return product
+
+
+# -- drafts --------------------------------------------------------------------------------------------------
+def get_invoice(invoice_id: int, lock: bool = False) -> Invoice:
+    """The invoice; with ``lock``, its row is locked until the transaction ends (PostgreSQL)."""
+    if lock:
+        stmt = select(Invoice).where(Invoice.id == invoice_id).with_for_update(of=Invoice)
+        db.session.execute(stmt.execution_options(populate_existing=True))
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound(f"There is no invoice {invoice_id}.")
+    return invoice
+
+
+def _ensure_draft(invoice: Invoice, action: str = "change") -> None:
+    if invoice.state != "draft":
+        label = invoice.number or f"#{invoice.id}"
+        raise DomainError(f"Invoice {label} is {invoice.state}; only drafts can be {action}d. "
+                          "Add a credit note to correct a posted invoice.", code="not_draft")
+
+
+def compute_line(line: InvoiceLine, currency: str) -> None:
+    tax = db.session.get(Tax, line.tax_id) if line.tax_id else None  # identity map: no query once loaded
+    line.tax_rate = tax.rate if tax is not None else ZERO
+    line.amount_untaxed = round_money(line.quantity * line.unit_price, currency)
+    line.amount_tax = round_money(line.amount_untaxed * line.tax_rate / 100, currency)
+    line.amount_total = line.amount_untaxed + line.amount_tax
+
+
+def recompute(invoice: Invoice) -> None:
+    """Totals are sums of the lines, each rounded to the currency (never rounded again as a whole)."""
+    for line in invoice.lines:
+        compute_line(line, invoice.currency)
+    invoice.amount_untaxed = sum((l.amount_untaxed for l in invoice.lines), ZERO)
+    invoice.amount_tax = sum((l.amount_tax for l in invoice.lines), ZERO)
+    invoice.amount_total = invoice.amount_untaxed + invoice.amount_tax
+    _refresh_balance(invoice)
+
+
+def _refresh_balance(invoice: Invoice) -> None:
+    invoice.amount_due = max(ZERO, invoice.amount_total - invoice.amount_paid - invoice.amount_credited)
+    invoice.payment_state = payment_state(invoice)
+
+
+def payment_state(invoice: Invoice) -> str:
+    """API.md: not_paid while nothing is settled; partial while 0 < due < total; paid / credited at zero."""
+    if invoice.amount_due <= 0 and invoice.amount_total > 0:
+        return "paid" if invoice.amount_paid > 0 else "credited"
+    if invoice.amount_due < invoice.amount_total:
+        return "partial"
+    return "not_paid"
+
+
+def _line_values(values: dict, existing: InvoiceLine | None = None) -> dict:
+    out: dict = {}
+    if "product_id" in values:
+        product = get_product(values["product_id"]) if values["product_id"] is not None else None
+        out["product_id"] = product.id if product else None
+        if product is not None and existing is None:
+            out.setdefault("description", product.name)
+            out.setdefault("unit_price", product.unit_price)
+            out.setdefault("tax_id", product.tax_id)
+    if "description" in values:
+        out["description"] = (values["description"] or "").strip()
+    if "quantity" in values:
+        out["quantity"] = _decimal(values["quantity"], "quantity", minimum=ZERO, allow_zero=False)
+    if "unit_price" in values:
+        out["unit_price"] = round_money(_decimal(values["unit_price"], "unit_price", minimum=None))
+    if "tax_id" in values:
+        out["tax_id"] = get_tax(values["tax_id"]).id if values["tax_id"] is not None else None
+    for key in ("origin_type", "origin_id", "credited_line_id", "sequence"):
+        if key in values:
+            out[key] = values[key]
+    return out
+
+
+def _apply_lines(invoice: Invoice, lines: list[dict]) -> None:
+    """API.md's rule: an item with ``id`` keeps and changes that line, one without adds a line, others go."""
+    by_id = {l.id: l for l in invoice.lines}
+    keep: list[InvoiceLine] = []
+    for position, item in enumerate(lines, start=1):
+        if item.get("id") is not None:
+            line = by_id.get(item["id"])
+            if line is None:
+                raise ValidationError(f"Line {item['id']} is not on this invoice.", fields={"lines": ["Unknown line."]})
+            for key, value in _line_values(item, existing=line).items():
+                setattr(line, key, value)
+        else:
+            data = _line_values(item)
+            if not data.get("description") and data.get("product_id") is None:
+                raise ValidationError("Each line needs a product or a description.",
+                                      fields={"lines": [f"Line {position}: product or description required."]})
+            data.setdefault("quantity", Decimal(1))
+            data.setdefault("unit_price", ZERO)
+            line = InvoiceLine(**data)
+        line.sequence = position * 10
+        keep.append(line)
+    invoice.lines = keep
+    db.session.flush()
+
+
+def create_invoice(partner_id: int, lines: list[dict] | None = None, invoice_date: date | None = None,
+                   due_date: date | None = None, payment_terms_days: int | None = None, currency: str | None = None,
+                   origin: tuple[str, int] | None = None, notes: str = "", type: str = "invoice",
+                   credited_invoice_id: int | None = None, reason: str = "", redraft_of_id: int | None = None,
+                   audit_action: str = "created") -> Invoice:
+    """A new draft."""
+    partner = db.session.get(Partner, partner_id) if partner_id is not None else None
+    if partner is None:
+        raise ValidationError("Choose an existing customer.", fields={"partner_id": ["Unknown customer."]})
+    settings = company()
+    invoice_date = invoice_date or date.today()
+    terms = settings.payment_terms_days if payment_terms_days is None else payment_terms_days
+    if terms < 0 or terms > 3650:
+        raise ValidationError("Payment terms are 0 to 3650 days.", fields={"payment_terms_days": ["Out of range."]})
+    invoice = Invoice(type=type, partner_id=partner.id, invoice_date=invoice_date, payment_terms_days=terms,
+                      due_date=due_date or invoice_date + timedelta(days=terms),
+                      currency=(currency or settings.currency).upper(), notes=notes or "", reason=reason or "",
+                      credited_invoice_id=credited_invoice_id, redraft_of_id=redraft_of_id,
+                      origin_type=origin[0] if origin else None, origin_id=origin[1] if origin else None,
+                      state="draft", payment_state="not_paid")
+    if invoice.due_date < invoice.invoice_date:
+        raise ValidationError("The due date cannot be before the invoice date.", fields={"due_date": ["Too early."]})
+    db.session.add(invoice)
+    db.session.flush()
+    _apply_lines(invoice, lines or [])
+    recompute(invoice)
+    db.session.flush()
+    audit.record(invoice, audit_action)
+    return invoice
+
+
+def update_invoice(invoice: Invoice, **values) -> Invoice:
+    """Change a draft's fields; ``lines`` replaces the lines as API.md says. Totals are recomputed."""
+    _ensure_draft(invoice, "change")
+    changed = []
+    if "partner_id" in values and values["partner_id"] != invoice.partner_id:
+        if db.session.get(Partner, values["partner_id"]) is None:
+            raise ValidationError("Choose an existing customer.", fields={"partner_id": ["Unknown customer."]})
+        invoice.partner_id = values["partner_id"]
+        changed.append("customer")
+    if "invoice_date" in values and values["invoice_date"] and values["invoice_date"] != invoice.invoice_date:
+        invoice.invoice_date = values["invoice_date"]
+        changed.append("invoice date")
+        if "due_date" not in values:
+            invoice.due_date = invoice.invoice_date + timedelta(days=invoice.payment_terms_days)
+    if "payment_terms_days" in values and values["payment_terms_days"] is not None:
+        terms = int(values["payment_terms_days"])
+        if terms < 0 or terms > 3650:
+            raise ValidationError("Payment terms are 0 to 3650 days.", fields={"payment_terms_days": ["Out of range."]})
+        invoice.payment_terms_days = terms
+        invoice.due_date = invoice.invoice_date + timedelta(days=terms)
+        changed.append("payment terms")
+    if values.get("due_date"):
+        invoice.due_date = values["due_date"]
+        changed.append("due date")
+    if invoice.due_date < invoice.invoice_date:
+        raise ValidationError("The due date cannot be before the invoice date.", fields={"due_date": ["Too early."]})
+    for key in ("notes", "reason"):
+        if key in values and values[key] is not None:
+            setattr(invoice, key, values[key])
+            changed.append(key)
+    if "lines" in values and values["lines"] is not None:
+        _apply_lines(invoice, values["lines"])
+        changed.append("lines")
+    recompute(invoice)
+    db.session.flush()
+    if changed:
+        audit.record(invoice, "changed", ", ".join(changed))
+    return invoice
+
+
+def delete_draft(invoice: Invoice, cancel_origin: bool = False) -> None:
+    """Delete a draft; tell the origin (release what it billed, or cancel it with ``cancel_origin``)."""
+    _ensure_draft(invoice, "delete")
+    hook().invoicing_draft_deleted(invoice=invoice, cancel_origin=cancel_origin)
+    audit.record(invoice, "deleted", "origin cancelled" if cancel_origin else "")
+    db.session.delete(invoice)
+    db.session.flush()
+
+
+def invoice_externally(invoice: Invoice) -> Invoice:
+    """A draft invoiced in another system: closed without number or entry; its origin counts as invoiced."""
+    _ensure_draft(invoice, "close")
+    invoice.state = "cancelled"
+    hook().invoicing_invoice_cancelled(invoice=invoice, reason="invoiced_externally")
+    audit.record(invoice, "invoiced_externally")
+    db.session.flush()
+    return invoice
+
+
+# -- posting -------------------------------------------------------------------------------------------------
+def _check_postable(invoice: Invoice) -> None:
+    if invoice.state != "draft":
+        raise InvalidTransition(f"Invoice {invoice.number or invoice.id} is already {invoice.state}.",
+                                code="already_posted" if invoice.state == "posted" else "not_draft")
+    if not invoice.lines:
+        raise ValidationError("Add at least one line before posting.", code="no_lines", fields={"lines": ["Empty."]})
+    if invoice.amount_total <= 0:
+        raise ValidationError("The total must be more than zero to post.", code="zero_total",
+                              fields={"lines": ["Total is zero or negative."]})
+
+
+def post_invoice(invoice: Invoice) -> Invoice:
+    """Draft -> posted: the final number, the hooks (the journal entry), then what the posting settles.
+
+    All in the caller's transaction: if anything refuses, the caller rolls back and the number is not used.
+    """
+    invoice = get_invoice(invoice.id, lock=True)
+    _check_postable(invoice)
+    recompute(invoice)
+    code, prefix = SERIES[invoice.type]
+    number = sequences.take(code, invoice.invoice_date)
+    invoice.number = sequences.format_number(prefix, invoice.invoice_date.year, number)
+    invoice.state = "posted"
+    invoice.posted_at = utcnow()
+    db.session.flush()
+    hook().invoicing_invoice_posted(invoice=invoice)
+    audit.record(invoice, "posted", invoice.number)
+    if invoice.is_credit_note:
+        _settle_credited_invoice(invoice)
+    elif company().auto_apply_credit:
+        apply_credit(invoice)
+    db.session.flush()
+    return invoice
+
+
+def post_many(invoices: list[Invoice]) -> tuple[list[Invoice], list[tuple[Invoice, str]]]:
+    """Post each in its own savepoint: one refusal does not stop the others, and takes no number."""
+    posted, refused = [], []
+    for invoice in sorted(invoices, key=lambda i: (i.invoice_date, i.id)):
+        try:
+            with db.session.begin_nested():
+                post_invoice(invoice)
+            posted.append(invoice)
+        except DomainError as exc:
+            refused.append((invoice, exc.message))
+    return posted, refused
+
+
+def _settle_credited_invoice(credit_note: Invoice) -> None:
+    """A posted credit note reduces its invoice's due; what exceeds it becomes customer credit."""
+    hook().invoicing_lines_credited(credit_note=credit_note)
+    if credit_note.credited_invoice_id is None:
+        _new_credit(credit_note.partner_id, "credit_note", credit_note.id, credit_note.invoice_date,
+                    credit_note.amount_total)
+        return
+    original = get_invoice(credit_note.credited_invoice_id, lock=True)
+    applied = settle(original, credit_note.amount_total, kind="credit_note", source_type="credit_note",
+                     source_id=credit_note.id, on=credit_note.invoice_date)
+    _settle_document(credit_note, applied)
+    surplus = credit_note.amount_total - applied
+    if surplus > 0:
+        _new_credit(credit_note.partner_id, "credit_note", credit_note.id, credit_note.invoice_date, surplus)
+
+
+def _settle_document(credit_note: Invoice, amount: Decimal) -> None:
+    """A credit note's own due is the part of it not yet used (matched to an invoice or paid back)."""
+    credit_note.amount_credited = credit_note.amount_credited + amount
+    _refresh_balance(credit_note)
+
+
+# -- the one settle() path ------------------------------------------------------------------------------------
+def settle(invoice: Invoice, amount, kind: str, source_type: str, source_id: int, on: date | None = None,
+           credit_id: int | None = None) -> Decimal:
+    """Reduce ``invoice``'s amount due by up to ``amount``; return what was applied (never more than the due).
+
+    Payments, credit notes and customer credit all come through here, so ``amount_due = total − paid − credited``
+    holds by construction. The caller keeps any surplus (as customer credit). Locks the invoice row.
+    """
+    amount = round_money(to_decimal(amount), invoice.currency)
+    if amount <= 0:
+        raise ValidationError("The amount must be more than zero.", fields={"amount": ["Must be positive."]})
+    invoice = get_invoice(invoice.id, lock=True)
+    if invoice.state != "posted" or invoice.type != "invoice":
+        raise DomainError(f"Only posted invoices can be settled; this one is {invoice.state}.", code="not_posted")
+    applied = min(amount, invoice.amount_due)
+    if applied <= 0:
+        return ZERO
+    if kind == "credit_note":
+        invoice.amount_credited = invoice.amount_credited + applied
+    else:
+        invoice.amount_paid = invoice.amount_paid + applied
+        if kind == "credit":
+            invoice.credit_applied = invoice.credit_applied + applied
+    _refresh_balance(invoice)
+    row = Settlement(invoice_id=invoice.id, kind=kind, amount=applied, date=on or date.today(),
+                     source_type=source_type, source_id=source_id, credit_id=credit_id)
+    db.session.add(row)
+    db.session.flush()
+    hook().invoicing_invoice_settled(invoice=invoice, settlement=row)
+    return applied
+
+
+# -- customer credit -------------------------------------------------------------------------------------------
+def _new_credit(partner_id: int, source_type: str, source_id: int, on: date, amount: Decimal) -> CustomerCredit:
+    credit = CustomerCredit(partner_id=partner_id, source_type=source_type, source_id=source_id, date=on,
+                            amount=amount, amount_used=ZERO)
+    db.session.add(credit)
+    db.session.flush()
+    hook().invoicing_credit_created(credit=credit)
+    return credit
+
+
+def add_credit(partner_id: int, amount, source_type: str, source_id: int, on: date | None = None) -> CustomerCredit:
+    """Record money the customer has with us (payments call this for an overpayment)."""
+    amount = round_money(to_decimal(amount))
+    if amount <= 0:
+        raise ValidationError("A credit must be more than zero.", fields={"amount": ["Must be positive."]})
+    return _new_credit(partner_id, source_type, source_id, on or date.today(), amount)
+
+
+def open_credits(partner_id: int, lock: bool = False) -> list[CustomerCredit]:
+    """The partner's unused credits, oldest first."""
+    stmt = (select(CustomerCredit).where(CustomerCredit.partner_id == partner_id,
+                                         CustomerCredit.amount > CustomerCredit.amount_used)
+            .order_by(CustomerCredit.date, CustomerCredit.id))
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(db.session.scalars(stmt))
+
+
+def available_credit(partner_id: int) -> Decimal:
+    return db.session.scalar(select(func.coalesce(func.sum(CustomerCredit.amount - CustomerCredit.amount_used), 0))
+                             .where(CustomerCredit.partner_id == partner_id)) or ZERO
+
+
+def _use_credit(credit: CustomerCredit, amount: Decimal, target_type: str, target_id: int, on: date) -> None:
+    credit.amount_used = credit.amount_used + amount
+    db.session.add(CreditUse(credit_id=credit.id, amount=amount, target_type=target_type, target_id=target_id,
+                             date=on))
+    if credit.source_type == "credit_note":
+        source = db.session.get(Invoice, credit.source_id)
+        if source is not None:
+            _settle_document(source, amount)
+
+
+def apply_credit(invoice: Invoice, amount=None, on: date | None = None) -> Decimal:
+    """Use the customer's credit on ``invoice``, oldest credit first; return what was applied."""
+    invoice = get_invoice(invoice.id, lock=True)
+    if invoice.state != "posted" or invoice.type != "invoice":
+        raise DomainError("Credit can only be applied to a posted invoice.", code="not_posted")
+    wanted = invoice.amount_due if amount is None else round_money(_decimal(amount, "amount", allow_zero=False))
+    if amount is not None and wanted > available_credit(invoice.partner_id):
+        raise ValidationError(f"The customer has only {available_credit(invoice.partner_id)} of credit.",
+                              code="not_enough_credit", fields={"amount": ["More than the available credit."]})
+    wanted = min(wanted, invoice.amount_due)
+    applied_total = ZERO
+    on = on or max(invoice.invoice_date, date.today())
+    for credit in open_credits(invoice.partner_id, lock=True):
+        if wanted <= 0:
+            break
+        take = min(credit.remaining, wanted)
+        applied = settle(invoice, take, kind="credit", source_type=credit.source_type, source_id=credit.source_id,
+                         on=on, credit_id=credit.id)
+        _use_credit(credit, applied, "invoice", invoice.id, on)
+        applied_total += applied
+        wanted -= applied
+    if applied_total > 0:
+        audit.record(invoice, "credit_applied", str(applied_total))
+    db.session.flush()
+    return applied_total
+
+
+def refund_credit(partner_id: int, amount, refund_type: str, refund_id: int, on: date) -> list[tuple[CustomerCredit, Decimal]]:
+    """Pay ``amount`` of the partner's credit back (oldest first); 422 if more than is available."""
+    amount = round_money(_decimal(amount, "amount", allow_zero=False))
+    credits = open_credits(partner_id, lock=True)
+    available = sum((c.remaining for c in credits), ZERO)
+    if amount > available:
+        raise ValidationError(f"The customer has {available} of credit; a refund cannot be more.",
+                              code="refund_exceeds_credit", fields={"amount": ["More than the available credit."]})
+    uses = []
+    left = amount
+    for credit in credits:
+        if left <= 0:
+            break
+        take = min(credit.remaining, left)
+        _use_credit(credit, take, "refund", refund_id, on)
+        hook().invoicing_credit_refunded(credit=credit, amount=take, refund_type=refund_type, refund_id=refund_id)
+        uses.append((credit, take))
+        left -= take
+    db.session.flush()
+    return uses
+
+
+def partner_balance(partner_id: int) -> dict:
+    """What the customer owes in total (posted invoices' due) and their unused credit."""
+    receivable = db.session.scalar(
+        select(func.coalesce(func.sum(Invoice.amount_due), 0))
+        .where(Invoice.partner_id == partner_id, Invoice.state == "posted", Invoice.type == "invoice")) or ZERO
+    return {"receivable": round_money(receivable), "credit_available": round_money(available_credit(partner_id))}
+
+
