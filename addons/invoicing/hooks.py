@@ -30,7 +30,6 @@ def kontor_menu_items(user):
     items = []
     if can(user, "invoicing.read"):
         items.append(MenuItem("Invoices", "invoicing.invoices", order=20))
-        items.append(MenuItem("Customers", "core.partners", order=60))
     if can(user, "products.read"):
         items.append(MenuItem("Products", "invoicing.products", order=70))
     return items
