@@ -88,6 +88,12 @@ def page_guard():
 
 
 @pytest.fixture
+def make_guard():
+    """A PageGuard that checks nothing by itself (for testing the guard)."""
+    return PageGuard
+
+
+@pytest.fixture
 def open_page(new_context, live_server, page_guard):
     """``open_page(viewport=PHONE)`` → a new guarded page in its own context, relative URLs on the live server."""
     def _open(viewport: dict | None = None):

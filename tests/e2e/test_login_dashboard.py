@@ -70,12 +70,10 @@ def test_on_a_phone_the_menu_opens_from_its_button(open_page, person, screenshot
     screenshot(page, "logged-out-phone")
 
 
-def test_the_page_guard_catches_dialogs_tracebacks_and_server_errors(new_context, live_server):
+def test_the_page_guard_catches_dialogs_tracebacks_and_server_errors(new_context, live_server, make_guard):
     """The guard every browser test relies on really notices what it is meant to notice."""
-    from conftest import PageGuard  # tests/e2e/conftest.py
-
     page = new_context(base_url=live_server).new_page()  # not the guarded fixture: these problems are on purpose
-    guard = PageGuard()
+    guard = make_guard()
     guard.watch(page)
     page.route("**/fake/traceback", lambda route: route.fulfill(
         status=200, content_type="text/html", body="<pre>Traceback (most recent call last):\n  File ...</pre>"))

@@ -1,0 +1,186 @@
+"""Logging in and out, and who may see what: sessions, throttling, CSRF, roles, security headers."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.extensions import db
+from core.security import create_user
+
+PASSWORD = "correct-horse-battery"
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login_form(client) -> str:
+    page = client.get("/login")
+    assert page.status_code == 200
+    return csrf_from(page.get_data(as_text=True))
+
+
+def post_login(client, login: str, password: str):
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": login_form(client)})
+
+
+def session_cookie(client) -> str | None:
+    cookie = client.get_cookie("session")
+    return cookie.value if cookie else None
+
+
+@pytest.fixture
+def user(app):
+    with app.app_context():
+        create_user("camille", "back_office", PASSWORD)
+        db.session.commit()
+    return "camille"
+
+
+def test_logging_in_lands_on_the_dashboard(client, user):
+    response = post_login(client, user, PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200
+    assert f"Good day, {user}" in dashboard.get_data(as_text=True)
+
+
+def test_logging_in_returns_to_the_page_asked_for_but_never_elsewhere(client, user):
+    response = client.post("/login?next=/partners", data={"login": user, "password": PASSWORD,
+                                                          "csrf_token": login_form(client)})
+    assert response.headers["Location"] == "/partners"
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    response = client.post("/login?next=//evil.example/x", data={"login": user, "password": PASSWORD,
+                                                                  "csrf_token": login_form(client)})
+    assert response.headers["Location"] == "/"
+
+
+def test_a_wrong_password_is_refused_with_a_message_and_no_session(client, user):
+    response = post_login(client, user, "not-the-password")
+    assert response.status_code == 401
+    assert "Wrong login or password." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still anonymous
+    unknown = post_login(client, "nobody-by-that-name", "whatever-it-is")
+    assert unknown.status_code == 401
+    assert "Wrong login or password." in unknown.get_data(as_text=True)  # same answer: logins are not revealed
+
+
+def test_five_failures_then_even_the_right_password_waits(client, user, app):
+    assert app.config["LOGIN_THROTTLE_ATTEMPTS"] == 5
+    for _ in range(5):
+        assert post_login(client, user, "guess-again-and-again").status_code == 401
+    throttled = post_login(client, user, PASSWORD)
+    assert throttled.status_code == 429
+    assert "Too many failed attempts" in throttled.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_a_success_before_the_limit_clears_the_failures(client, user):
+    for _ in range(4):
+        assert post_login(client, user, "guess-again-and-again").status_code == 401
+    assert post_login(client, user, PASSWORD).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    for _ in range(4):
+        assert post_login(client, user, "guess-again-and-again").status_code == 401
+    assert post_login(client, user, PASSWORD).status_code == 302
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(client, user):
+    login_form(client)
+    response = client.post("/login", data={"login": user, "password": PASSWORD,
+                                           "csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
+    cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    assert cookies, response.headers
+    attributes = {part.strip().split("=")[0].lower(): part for part in cookies[-1].split(";")}
+    assert "httponly" in attributes
+    assert attributes["samesite"].strip().lower() == "samesite=lax"
+
+
+def test_the_session_is_replaced_at_login(client, user):
+    token = login_form(client)
+    before = session_cookie(client)
+    assert before
+    client.post("/login", data={"login": user, "password": PASSWORD, "csrf_token": token})
+    after = session_cookie(client)
+    assert after and after != before
+    client.set_cookie("session", before)  # the pre-login cookie grants nothing
+    assert client.get("/").status_code == 302
+
+
+def test_logout_is_a_post_with_csrf_and_voids_the_old_cookie(client, user):
+    post_login(client, user, PASSWORD)
+    stolen = session_cookie(client)
+    token = csrf_from(client.get("/").get_data(as_text=True))
+
+    assert client.get("/logout").status_code == 405  # a link or an image cannot log anyone out
+    refused = client.post("/logout")
+    assert refused.status_code == 400  # no CSRF token
+    assert client.get("/").status_code == 200  # still logged in
+
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+
+    replay = client.application.test_client()
+    replay.set_cookie("session", stolen)
+    again = replay.get("/")
+    assert again.status_code == 302 and again.headers["Location"].startswith("/login")
+
+
+def test_a_form_posted_without_its_csrf_token_gets_a_friendly_400(login):
+    browser = login("back_office")
+    response = browser.client.post("/partners/new", data={"name": "Acme", "country": "FR"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This form expired or was sent from elsewhere. Reload the page and try again." in html
+    assert "Traceback" not in html and "<nav" in html  # the usual layout, not a bare error
+    assert "Acme" not in browser.get("/partners").get_data(as_text=True)  # nothing was saved
+
+
+def test_a_technician_may_not_see_customers(login):
+    browser = login("technician")
+    response = browser.get("/partners")
+    assert response.status_code == 403
+    assert "Not allowed" in response.get_data(as_text=True)
+    assert browser.get("/settings").status_code == 403
+    assert browser.get("/users").status_code == 403
+
+
+@pytest.mark.parametrize("role, allowed", [("admin", True), ("back_office", True), ("bookkeeper", True)])
+def test_office_roles_see_customers(login, role, allowed):
+    assert (login(role).get("/partners").status_code == 200) is allowed
+
+
+def test_only_an_admin_manages_users_and_addons(login):
+    admin, office = login("admin"), login("back_office")
+    assert admin.get("/users").status_code == 200 and admin.get("/addons").status_code == 200
+    assert office.get("/users").status_code == 403 and office.get("/addons").status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client):
+    for path in ("/", "/partners", "/partners/new", "/settings", "/users", "/addons"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login"), path
+    assert "next=/partners" in client.get("/partners").headers["Location"]
+
+
+def test_security_headers_are_on_every_page(client, login):
+    for response in (client.get("/login"), login("admin").get("/"), client.get("/no-such-page")):
+        csp = response.headers["Content-Security-Policy"]
+        script_src = re.search(r"script-src ([^;]+)", csp).group(1)
+        assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_carry_no_inline_script(client, login):
+    """The CSP forbids inline script: a page that relied on one would silently break in the browser."""
+    for html in (client.get("/login").get_data(as_text=True), login("admin").get("/").get_data(as_text=True)):
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert "src=" in tag, tag
+        assert not re.search(r"\son[a-z]+=\"", html)  # no onclick= and friends
