@@ -3,6 +3,8 @@ from __future__ import annotations
 
 
 
+import secrets
+
 import click
 from flask import Flask
 
@@ -70,14 +72,17 @@ def build_cli(app: Flask) -> click.Group:
         """Create a user (and an API token)."""
         from core.errors import DomainError
         from core.security import create_token, create_user
+        generated = None if password else secrets.token_urlsafe(12)
         try:
-            created = create_user(login, role, password)
+            created = create_user(login, role, password or generated)
             value = create_token(created, name="cli") if token else None
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             raise click.ClickException(exc.message) from exc
         click.echo(f"User {created.login} ({role}) created.")
+        if generated:
+            click.echo(f"Password: {generated}  (change it after the first login)")
         if value:
             click.echo(value)
 
@@ -97,6 +102,28 @@ def build_cli(app: Flask) -> click.Group:
             state = states.get(addon.name)
             click.echo(f"{addon.name:<16} {addon.manifest.version:<9} {state.state if state else 'uninstalled':<12} "
                        f"{', '.join(addon.manifest.depends) or '-'}")
+
+    @cli.command("backup")
+    @click.argument("target", type=click.Path(dir_okay=False))
+    def backup_cmd(target):
+        """Write a consistent copy of the database to TARGET (SQLite backup API, or pg_dump)."""
+        from core.backup import backup
+        db.session.remove()
+        path = backup(app.config["SQLALCHEMY_DATABASE_URI"], target)
+        click.echo(f"Backup written to {path}.")
+
+    @cli.command("restore")
+    @click.argument("source", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_cmd(source, yes):
+        """Replace the database's content with the backup SOURCE (stop the server first)."""
+        from core.backup import restore
+        if not yes:
+            click.confirm("This replaces everything in the database. Continue?", abort=True)
+        db.session.remove()
+        db.engine.dispose()
+        restore(app.config["SQLALCHEMY_DATABASE_URI"], source)
+        click.echo("Restored. Run `python run.py ledger verify` to check the journal's chain.")
 
     kernel = app.extensions["kontor"]
     for command in [*kernel.cli_commands, *[c for group in kernel.hook.kontor_cli_commands() for c in (group or [])]]:
