@@ -1,8 +1,6 @@
 """The command line (click): the kernel's commands, plus what addons add through ``kontor_cli_commands``."""
 from __future__ import annotations
 
-
-
 import secrets
 
 import click

@@ -68,7 +68,9 @@ def test_user_create_with_token_prints_a_token_that_works_on_the_api(app, run):
 def test_user_create_without_token_prints_no_token(app, run):
     result = run("user", "create", "max", "--role", "technician")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "User max (technician) created."
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "User max (technician) created."
+    assert lines[1].startswith("Password: ") and len(lines) == 2  # a generated password, and no token
     with app.app_context():
         assert db.session.scalar(select(User.role).where(User.login == "max")) == "technician"
         assert db.session.scalars(select(ApiToken)).all() == []
