@@ -52,6 +52,7 @@ class Config:
 
 
 class TestConfig(Config):
+    __test__ = False  # a config, not a pytest test class
     TESTING = True
     WTF_CSRF_ENABLED = True  # tests send the token, as a browser does
 
