@@ -1,0 +1,138 @@
+"""Inalterability: each posted entry carries SHA-256(previous hash + canonical content), in one global chain
+ordered by ``chain_index`` (gapless, taken under the lock of a core.sequences counter).
+
+``verify()`` walks the chain in chunks (keyset pagination), so it runs in constant memory over millions of lines.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import select
+
+from core import sequences
+from core.extensions import db
+
+from .models import Account, Journal, JournalEntry, JournalLine
+
+CHAIN_CODE = "accounting.chain"
+CHAIN_DATE = date(2000, 1, 1)  # one counter for the whole chain, whatever the entries' years
+CHUNK = 2000
+
+
+def _amount(value) -> str:
+    return f"{Decimal(value or 0):.2f}"
+
+
+def canonical(number: str, journal_code: str, on: date, lines: Iterable[tuple]) -> str:
+    """Lines are (account_code, partner_id, label, debit, credit) in line id order."""
+    body = [number, journal_code, on.isoformat(),
+            [[code, partner_id or "", label or "", _amount(debit), _amount(credit)]
+             for code, partner_id, label, debit, credit in lines]]
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def digest(prev_hash: str | None, text: str) -> str:
+    return hashlib.sha256(((prev_hash or "") + "\n" + text).encode("utf-8")).hexdigest()
+
+
+def seal(entry: JournalEntry) -> None:
+    """Give ``entry`` (number set, lines flushed) its place in the chain and its hash."""
+    index = sequences.take(CHAIN_CODE, CHAIN_DATE)
+    prev = None
+    if index > 1:
+        prev = db.session.scalar(select(JournalEntry.hash).where(JournalEntry.chain_index == index - 1))
+    lines = [(l.account.code, l.partner_id, l.label, l.debit, l.credit) for l in sorted(entry.lines, key=lambda l: l.id)]
+    entry.chain_index = index
+    entry.prev_hash = prev
+    entry.hash = digest(prev, canonical(entry.number, entry.journal.code, entry.date, lines))
+
+
+def verify(chunk: int = CHUNK) -> dict:
+    """``{ok, entries_checked, first_broken: None | {entry_id, number, reason}}``."""
+    checked = 0
+    prev_hash: str | None = None
+    expected_index = 1
+    last_index = 0
+    while True:
+        heads = db.session.execute(
+            select(JournalEntry.id, JournalEntry.number, JournalEntry.date, JournalEntry.chain_index,
+                   JournalEntry.prev_hash, JournalEntry.hash, Journal.code)
+            .join(Journal, Journal.id == JournalEntry.journal_id)
+            .where(JournalEntry.state == "posted", JournalEntry.chain_index > last_index)
+            .order_by(JournalEntry.chain_index).limit(chunk)).all()
+        if not heads:
+            break
+        ids = [h.id for h in heads]
+        lines: dict[int, list[tuple]] = {i: [] for i in ids}
+        for row in db.session.execute(
+                select(JournalLine.entry_id, Account.code, JournalLine.partner_id, JournalLine.label,
+                       JournalLine.debit, JournalLine.credit)
+                .join(Account, Account.id == JournalLine.account_id)
+                .where(JournalLine.entry_id.in_(ids)).order_by(JournalLine.entry_id, JournalLine.id)):
+            lines[row.entry_id].append(tuple(row)[1:])
+        for h in heads:
+            broken = None
+            if h.chain_index != expected_index:
+                broken = f"chain index {expected_index} is missing"
+            elif (h.prev_hash or None) != prev_hash:
+                broken = "its link to the previous entry does not match"
+            elif digest(prev_hash, canonical(h.number, h.code, h.date, lines[h.id])) != h.hash:
+                broken = "its content does not match its hash"
+            if broken:
+                return {"ok": False, "entries_checked": checked,
+                        "first_broken": {"entry_id": h.id, "number": h.number, "reason": broken}}
+            checked += 1
+            prev_hash = h.hash
+            expected_index += 1
+            last_index = h.chain_index
+    # The counter knows how many links were made: a removed tail is a break too.
+    made = sequences.peek(CHAIN_CODE, CHAIN_DATE.year) - 1
+    if made > last_index:
+        return {"ok": False, "entries_checked": checked,
+                "first_broken": {"entry_id": None, "number": None,
+                                 "reason": f"entries after chain index {last_index} are missing"}}
+    # Posted entries outside the chain (no index) would be a break too.
+    stray = db.session.execute(select(JournalEntry.id, JournalEntry.number)
+                               .where(JournalEntry.state == "posted", JournalEntry.chain_index.is_(None))
+                               .limit(1)).first()
+    if stray:
+        return {"ok": False, "entries_checked": checked,
+                "first_broken": {"entry_id": stray.id, "number": stray.number, "reason": "it is not in the chain"}}
+    return {"ok": True, "entries_checked": checked, "first_broken": None}
+
+
+def verify_tail(count: int = 200) -> dict:
+    """A quick check of the last ``count`` links (the dashboard); the full walk is ``verify()``."""
+    last = db.session.scalar(select(JournalEntry.chain_index).where(JournalEntry.chain_index.is_not(None))
+                             .order_by(JournalEntry.chain_index.desc()).limit(1)) or 0
+    start = max(0, last - count)
+    prev_hash = None
+    if start > 0:
+        prev_hash = db.session.scalar(select(JournalEntry.hash).where(JournalEntry.chain_index == start))
+    rows = db.session.execute(
+        select(JournalEntry.id, JournalEntry.number, JournalEntry.date, JournalEntry.chain_index,
+               JournalEntry.prev_hash, JournalEntry.hash, Journal.code)
+        .join(Journal, Journal.id == JournalEntry.journal_id)
+        .where(JournalEntry.chain_index > start).order_by(JournalEntry.chain_index)).all()
+    ids = [r.id for r in rows]
+    lines: dict[int, list[tuple]] = {i: [] for i in ids}
+    if ids:
+        for row in db.session.execute(
+                select(JournalLine.entry_id, Account.code, JournalLine.partner_id, JournalLine.label,
+                       JournalLine.debit, JournalLine.credit)
+                .join(Account, Account.id == JournalLine.account_id)
+                .where(JournalLine.entry_id.in_(ids)).order_by(JournalLine.entry_id, JournalLine.id)):
+            lines[row.entry_id].append(tuple(row)[1:])
+    expected = start + 1
+    for r in rows:
+        if r.chain_index != expected or (r.prev_hash or None) != prev_hash or \
+                digest(prev_hash, canonical(r.number, r.code, r.date, lines[r.id])) != r.hash:
+            return {"ok": False, "entries_checked": expected - start - 1,
+                    "first_broken": {"entry_id": r.id, "number": r.number}}
+        prev_hash = r.hash
+        expected += 1
+    return {"ok": True, "entries_checked": len(rows), "first_broken": None}

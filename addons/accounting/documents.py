@@ -1,0 +1,147 @@
+"""Entries from documents (called by hooks.py): invoices, credit notes, payments, refunds; and the
+reconciliations that keep every receivable line's open amount equal to its document's balance."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.errors import DomainError
+from core.extensions import db
+from core.money import ZERO, round_money
+
+from . import services
+from .models import Account, Journal, JournalEntry, JournalLine, ProductAccount, ProductTypeAccount, Reconciliation, TaxAccount
+
+
+def _line(account: Account, amount: Decimal, label: str, partner_id: int | None = None) -> JournalLine:
+    """A signed amount: positive is a debit, negative a credit."""
+    amount = round_money(amount)
+    return JournalLine(account_id=account.id, account=account, partner_id=partner_id, label=label,
+                       debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO)
+
+
+def income_account(line) -> Account:
+    """Product override, else the product type's account, else the services account."""
+    if line.product_id is not None:
+        override = db.session.get(ProductAccount, line.product_id)
+        if override is not None:
+            return override.account
+    product_type = line.product.type if line.product is not None else "service"
+    mapped = db.session.get(ProductTypeAccount, product_type) or db.session.get(ProductTypeAccount, "service")
+    if mapped is not None:
+        return mapped.account
+    account = db.session.scalar(select(Account).where(Account.type == "income").order_by(Account.code).limit(1))
+    if account is None:
+        raise DomainError("The chart of accounts has no income account.", code="no_income_account")
+    return account
+
+
+def tax_account(tax_id: int | None) -> Account:
+    if tax_id is not None:
+        mapped = db.session.get(TaxAccount, tax_id)
+        if mapped is not None:
+            return mapped.account
+    account = services.get_account("445710", required=False) or db.session.scalar(
+        select(Account).where(Account.type == "tax").order_by(Account.code).limit(1))
+    if account is None:
+        raise DomainError("The chart of accounts has no tax account.", code="no_tax_account")
+    return account
+
+
+def _post(on: date, lines: list[JournalLine], journal: str, ref: str, origin: tuple[str, int]) -> JournalEntry:
+    entry = services.create_entry(on, [l for l in lines if l.debit or l.credit], journal=journal, ref=ref,
+                                  origin=origin)
+    return services.post_entry(entry)
+
+
+def invoice_posted(invoice) -> JournalEntry:
+    """Invoice: Dr receivable total / Cr income per account / Cr VAT per tax account. Credit note: the reverse."""
+    sign = Decimal(-1) if invoice.type == "credit_note" else Decimal(1)
+    income: OrderedDict[int, list] = OrderedDict()
+    taxes: OrderedDict[int, list] = OrderedDict()
+    for line in invoice.lines:
+        account = income_account(line)
+        income.setdefault(account.id, [account, ZERO])[1] += line.amount_untaxed
+        if line.amount_tax:
+            tax = tax_account(line.tax_id)
+            taxes.setdefault(tax.id, [tax, ZERO])[1] += line.amount_tax
+    label = invoice.number
+    lines = [_line(services.receivable_account(), sign * invoice.amount_total, label, invoice.partner_id)]
+    lines += [_line(account, -sign * amount, f"{label} {account.name}") for account, amount in income.values()]
+    lines += [_line(account, -sign * amount, f"{label} {account.name}") for account, amount in taxes.values()]
+    journal = "CN" if invoice.type == "credit_note" else "INV"
+    entry = _post(invoice.invoice_date, lines, journal, invoice.number, (invoice.type, invoice.id))
+    invoice.journal_entry_id = entry.id
+    return entry
+
+
+def _money_journal(payment) -> Journal:
+    code = "BNK"
+    method_code = getattr(payment, "method_code", None)
+    if method_code:
+        try:
+            from addons.payments.models import PaymentMethod
+            method = db.session.scalar(select(PaymentMethod).where(PaymentMethod.code == method_code))
+            if method is not None and method.journal_code:
+                code = method.journal_code
+        except ImportError:  # pragma: no cover - payments is a dependency
+            pass
+    journal = services.get_journal(code, field="method")
+    if journal.account is None:
+        raise DomainError(f"Journal {journal.code} has no bank or cash account; set it on the accounting mapping "
+                          "page.", code="journal_without_account")
+    return journal
+
+
+def payment_registered(payment) -> JournalEntry:
+    """Dr bank or cash (the method's journal) / Cr receivable."""
+    journal = _money_journal(payment)
+    label = f"Payment {payment.reference or payment.id}"
+    lines = [_line(journal.account, payment.amount, label),
+             _line(services.receivable_account(), -payment.amount, label, payment.partner_id)]
+    entry = _post(payment.date, lines, journal.code, payment.reference or f"Payment {payment.id}",
+                  ("payment", payment.id))
+    payment.journal_entry_id = entry.id
+    return entry
+
+
+def refund_made(payment) -> JournalEntry:
+    """Dr receivable / Cr bank or cash: credit paid back to the customer."""
+    journal = _money_journal(payment)
+    label = f"Refund {payment.reference or payment.id}"
+    lines = [_line(services.receivable_account(), payment.amount, label, payment.partner_id),
+             _line(journal.account, -payment.amount, label)]
+    entry = _post(payment.date, lines, journal.code, payment.reference or f"Refund {payment.id}",
+                  ("payment", payment.id))
+    payment.journal_entry_id = entry.id
+    return entry
+
+
+def _match(debit_line: JournalLine | None, credit_line: JournalLine | None, amount: Decimal, on: date) -> None:
+    if debit_line is None or credit_line is None or amount <= 0:
+        return  # documents from before accounting was installed have no lines to match
+    if debit_line.debit <= 0 or credit_line.credit <= 0:
+        debit_line, credit_line = credit_line, debit_line
+    db.session.add(Reconciliation(debit_line_id=debit_line.id, credit_line_id=credit_line.id,
+                                  amount=round_money(amount), date=on))
+    db.session.flush()
+
+
+def invoice_settled(invoice, settlement) -> None:
+    """Match the invoice's receivable line with the source document's (payment or credit note)."""
+    _match(services.receivable_line("invoice", invoice.id),
+           services.receivable_line(settlement.source_type, settlement.source_id),
+           settlement.amount, settlement.date)
+
+
+def credit_refunded(credit, amount, refund_type: str, refund_id: int) -> None:
+    """Match the refund's receivable line (a debit) with the credit's source line (credit note or payment)."""
+    refund_line = services.receivable_line(refund_type, refund_id)
+    source_line = services.receivable_line(credit.source_type, credit.source_id)
+    on = date.today()
+    if refund_line is not None:
+        on = refund_line.entry.date
+    _match(refund_line, source_line, amount, on)

@@ -1,0 +1,138 @@
+"""Accounting tables: chart of accounts, journals, the mapping from documents to accounts, entries and their
+lines, and the reconciliations that match receivable lines."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import Base
+from core.models import Partner, utcnow
+from core.money import MONEY, ZERO
+
+ACCOUNT_TYPES = ("receivable", "payable", "income", "expense", "bank", "cash", "tax", "equity", "asset", "liability")
+JOURNAL_TYPES = ("sale", "bank", "cash", "general")
+ENTRY_STATES = ("draft", "posted")
+
+
+class Account(Base):
+    __tablename__ = "accounting_accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(12), index=True)
+
+
+class Journal(Base):
+    __tablename__ = "accounting_journals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(10))
+    # Bank and cash journals: the account their money lands on.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_accounts.id"), nullable=True)
+    account: Mapped[Account | None] = relationship(lazy="joined")
+
+
+class ProductTypeAccount(Base):
+    """Income account per product type (labour, part, service)."""
+    __tablename__ = "accounting_product_type_accounts"
+    product_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_accounts.id"))
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class ProductAccount(Base):
+    """An income account for one product, overriding its type's."""
+    __tablename__ = "accounting_product_accounts"
+    product_id: Mapped[int] = mapped_column(ForeignKey("invoicing_products.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_accounts.id"))
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class TaxAccount(Base):
+    """VAT account per tax."""
+    __tablename__ = "accounting_tax_accounts"
+    tax_id: Mapped[int] = mapped_column(ForeignKey("invoicing_taxes.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_accounts.id"))
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class JournalEntry(Base):
+    """A header plus balanced lines. Drafts can change; posted entries never do (ORM listener and triggers)."""
+    __tablename__ = "accounting_entries"
+    __table_args__ = (
+        UniqueConstraint("number", name="uq_accounting_entry_number"),
+        UniqueConstraint("chain_index", name="uq_accounting_entry_chain"),
+        UniqueConstraint("journal_id", "fiscal_year", "seq", name="uq_accounting_entry_seq"),
+        Index("ix_accounting_entries_date", "date"),
+        Index("ix_accounting_entries_journal_date", "journal_id", "date"),
+        Index("ix_accounting_entries_origin", "origin_type", "origin_id"),
+        Index("ix_accounting_entries_state_date", "state", "date"),
+    )
+    audit_type = "journal_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journals.id"))
+    number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # The number's parts, for the gap check: ``seq`` of ``fiscal_year`` in the journal.
+    fiscal_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="draft")
+    ref: Mapped[str] = mapped_column(String(200), default="")
+    origin_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    origin_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reversed_entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entries.id"), nullable=True,
+                                                          index=True)
+    chain_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    journal: Mapped[Journal] = relationship(lazy="joined")
+    lines: Mapped[list["JournalLine"]] = relationship(back_populates="entry", order_by="JournalLine.id",
+                                                      cascade="all, delete-orphan")
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((l.debit for l in self.lines), ZERO)
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((l.credit for l in self.lines), ZERO)
+
+
+class JournalLine(Base):
+    __tablename__ = "accounting_lines"
+    __table_args__ = (
+        Index("ix_accounting_lines_entry", "entry_id"),
+        Index("ix_accounting_lines_account", "account_id", "entry_id"),
+        Index("ix_accounting_lines_partner", "partner_id", "account_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("accounting_entries.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_accounts.id"))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("core_partners.id"), nullable=True)
+    label: Mapped[str] = mapped_column(Text, default="")
+    debit: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    credit: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="lines")
+    account: Mapped[Account] = relationship(lazy="joined")
+    partner: Mapped[Partner | None] = relationship()
+
+
+class Reconciliation(Base):
+    """``amount`` of a debit receivable line matched with a credit receivable line (an invoice with the payment
+    or credit note that settled it; a refund with the credit it paid back)."""
+    __tablename__ = "accounting_reconciliations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debit_line_id: Mapped[int] = mapped_column(ForeignKey("accounting_lines.id"), index=True)
+    credit_line_id: Mapped[int] = mapped_column(ForeignKey("accounting_lines.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
