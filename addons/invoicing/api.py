@@ -1,6 +1,7 @@
 """invoicing's JSON API (API.md: Taxes, products; Invoices and credit notes; partner balance)."""
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -9,12 +10,12 @@ from core.extensions import db
 from core.partners import get_partner
 from core.security import require
 
-from . import services
-from .models import Product, Tax
+from . import credit_notes, documents, services
+from .models import Invoice, Product, Tax
 from .queries import invoice_query, sort_clause
-from .schemas import (ApplyCreditSchema, BalanceSchema, DeleteArgs, InvoiceList, InvoiceListArgs,
-                      InvoicePatchSchema, InvoiceSchema, ProductList, ProductPatchSchema, ProductSchema, TaxList,
-                      TaxSchema)
+from .schemas import (ApplyCreditSchema, BalanceSchema, CreditNoteRequestSchema, CreditNoteResultSchema, DeleteArgs,
+                      InvoiceList, InvoiceListArgs, InvoicePatchSchema, InvoiceSchema, PostManyResultSchema,
+                      PostManySchema, ProductList, ProductPatchSchema, ProductSchema, SendSchema, TaxList, TaxSchema)
 
 blp = Blueprint("invoicing_api", __name__, description="Taxes, products, invoices and credit notes")
 
@@ -114,6 +115,69 @@ class InvoicePost(MethodView):
         return services.post_invoice(services.get_invoice(invoice_id))
 
 
+@blp.route("/invoices/post")
+class InvoicePostMany(MethodView):
+    @require("invoicing.post")
+    @blp.arguments(PostManySchema)
+    @blp.response(200, PostManyResultSchema)
+    def post(self, data):
+        """Post many drafts, each on its own: ``{posted: [ids], refused: [{id, message}]}``."""
+        ids = list(dict.fromkeys(data["ids"]))
+        found = {i.id: i for i in db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)))}
+        refused = [{"id": i, "message": f"There is no invoice {i}."} for i in ids if i not in found]
+        posted, failed = services.post_many(list(found.values()))
+        refused += [{"id": invoice.id, "message": message} for invoice, message in failed]
+        return {"posted": [i.id for i in posted], "refused": refused}
+
+
+@blp.route("/invoices/<int:invoice_id>/credit-notes")
+class InvoiceCreditNotes(MethodView):
+    @require("invoicing.credit")
+    @blp.arguments(CreditNoteRequestSchema)
+    @blp.response(201, CreditNoteResultSchema)
+    def post(self, data, invoice_id):
+        """A credit note for this posted invoice (whole, lines, or an amount off a line); mode draft|cancel|modify."""
+        note, new_draft = credit_notes.create_credit_note(services.get_invoice(invoice_id), lines=data["lines"],
+                                                          reason=data["reason"], mode=data["mode"], on=data["date"])
+        note.mode = data["mode"]
+        note.new_draft_id = new_draft.id if new_draft else None
+        return note
+
+
+@blp.route("/invoices/<int:invoice_id>/pdf")
+class InvoicePdf(MethodView):
+    @require("invoicing.read")
+    @blp.response(200, description="The invoice as PDF (application/pdf)")
+    def get(self, invoice_id):
+        invoice = services.get_invoice(invoice_id)
+        return _pdf(documents.render_pdf(invoice), documents.filename(invoice))
+
+
+@blp.route("/invoices/<int:invoice_id>/facturx")
+class InvoiceFacturx(MethodView):
+    @require("invoicing.read")
+    @blp.response(200, description="Factur-X: PDF/A-3 with the CII XML (EN 16931) inside")
+    def get(self, invoice_id):
+        invoice = services.get_invoice(invoice_id)
+        return _pdf(documents.facturx_pdf(invoice), documents.filename(invoice, "-facturx"))
+
+
+@blp.route("/invoices/<int:invoice_id>/send")
+class InvoiceSend(MethodView):
+    @require("invoicing.send")
+    @blp.arguments(SendSchema)
+    @blp.response(200, InvoiceSchema)
+    def post(self, data, invoice_id):
+        invoice = services.get_invoice(invoice_id)
+        documents.send(invoice, data.get("to"))
+        return invoice
+
+
+def _pdf(content: bytes, name: str) -> Response:
+    return Response(content, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
 @blp.route("/invoices/<int:invoice_id>/apply-credit")
 class InvoiceApplyCredit(MethodView):
     @require("invoicing.write")
@@ -121,7 +185,7 @@ class InvoiceApplyCredit(MethodView):
     @blp.response(200, InvoiceSchema)
     def post(self, data, invoice_id):
         invoice = services.get_invoice(invoice_id)
-        services.apply_credit(invoice, data.get("amount"))
+        services.apply_credit_by_hand(invoice, data.get("amount"))
         return invoice
 
 

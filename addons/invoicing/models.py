@@ -112,10 +112,21 @@ class InvoiceLine(Base):
     # On a credit note: the invoice line it gives back.
     credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_invoice_lines.id"), nullable=True,
                                                          index=True)
+    # On a credit note: an untaxed amount taken off this invoice line (a price correction, not a quantity given
+    # back, so credited_line_id stays empty and origins that bill per line are not told about it).
+    amount_off_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_invoice_lines.id"), nullable=True)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
     product: Mapped[Product | None] = relationship(lazy="joined")
     tax: Mapped[Tax | None] = relationship(lazy="joined")
+
+    @property
+    def quantity_credited(self) -> Decimal:
+        """How much of this invoice line credit notes (not cancelled, drafts included) gave back."""
+        if self.id is None or self.invoice is None or self.invoice.type != "invoice":
+            return ZERO
+        from .credit_notes import quantity_credited
+        return quantity_credited(self)
 
 
 class Settlement(Base):

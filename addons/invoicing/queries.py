@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, or_, select
+from decimal import Decimal
+
+from sqlalchemy import Select, case, func, or_, select
+
+from core.extensions import db
 
 from core.models import Partner
 
@@ -29,14 +33,33 @@ def invoice_query(filters: dict) -> Select:
     if filters.get("date_to"):
         query = query.where(Invoice.invoice_date <= filters["date_to"])
     status = filters.get("status")
+    if status in ("draft", "posted", "cancelled"):
+        query = query.where(Invoice.state == status)
+    elif status in ("not_paid", "partial", "paid", "credited"):
+        query = query.where(Invoice.state == "posted", Invoice.payment_state == status)
     if status in ("open", "overdue") or filters.get("overdue"):
         query = query.where(Invoice.state == "posted", Invoice.type == "invoice", Invoice.amount_due > 0)
         if status == "overdue" or filters.get("overdue"):
             query = query.where(Invoice.due_date < date.today())
     if filters.get("q"):
-        like = f"%{filters['q'].strip()}%"
-        query = query.where(or_(Invoice.number.ilike(like), Partner.name.ilike(like)))
+        text = filters["q"].strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{text}%"
+        query = query.where(or_(Invoice.number.ilike(like, escape="\\"), Partner.name.ilike(like, escape="\\")))
     return query
+
+
+def list_totals(query: Select) -> dict:
+    """Outstanding and overdue amounts (posted invoices with something due) among the rows of ``query``."""
+    rows = query.with_only_columns(Invoice.id).order_by(None).subquery()
+    open_ = (Invoice.state == "posted") & (Invoice.type == "invoice") & (Invoice.amount_due > 0)
+    outstanding, overdue, n_open, n_overdue = db.session.execute(select(
+        func.coalesce(func.sum(case((open_, Invoice.amount_due), else_=0)), 0),
+        func.coalesce(func.sum(case((open_ & (Invoice.due_date < date.today()), Invoice.amount_due), else_=0)), 0),
+        func.count(case((open_, 1))),
+        func.count(case((open_ & (Invoice.due_date < date.today()), 1))),
+    ).where(Invoice.id.in_(select(rows.c.id)))).one()
+    return {"outstanding": Decimal(outstanding), "overdue": Decimal(overdue), "open_count": n_open,
+            "overdue_count": n_overdue}
 
 
 def sort_clause(key: str | None):

@@ -42,6 +42,9 @@ class LineSchema(ma.Schema):
     amount_tax = Money(dump_only=True)
     amount_total = Money(dump_only=True)
     credited_line_id = ma.fields.Integer(dump_only=True, allow_none=True)
+    amount_off_line_id = ma.fields.Integer(dump_only=True, allow_none=True)
+    origin_type = ma.fields.String(dump_only=True, allow_none=True)
+    origin_id = ma.fields.Integer(dump_only=True, allow_none=True)
     quantity_credited = DecimalString(dump_only=True)
 
 
@@ -77,6 +80,8 @@ class InvoiceSchema(ma.Schema):
     payment_ids = ma.fields.Method("dump_payments", dump_only=True)
     journal_entry_id = ma.fields.Integer(dump_only=True, allow_none=True)
     redraft_of_id = ma.fields.Integer(dump_only=True, allow_none=True)
+    sent_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    is_overdue = ma.fields.Boolean(dump_only=True)
 
     def dump_origin(self, invoice: Invoice):
         return {"type": invoice.origin_type, "id": invoice.origin_id} if invoice.origin_type else None
@@ -100,7 +105,11 @@ class InvoicePatchSchema(ma.Schema):
     lines = ma.fields.List(ma.fields.Nested(LineSchema))
 
 
+STATUSES = ["draft", "posted", "cancelled", "not_paid", "partial", "paid", "credited", "open", "overdue"]
+
+
 class InvoiceListArgs(ListArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
     state = ma.fields.String(validate=ma.validate.OneOf(["draft", "posted", "cancelled"]))
     payment_state = ma.fields.String(validate=ma.validate.OneOf(["not_paid", "partial", "paid", "credited"]))
     type = ma.fields.String(validate=ma.validate.OneOf(["invoice", "credit_note"]))
@@ -119,6 +128,42 @@ class BalanceSchema(ma.Schema):
 
 class ApplyCreditSchema(ma.Schema):
     amount = Money(load_default=None, allow_none=True, validate=ma.validate.Range(min=0, min_inclusive=False))
+
+
+class CreditLineSchema(ma.Schema):
+    line_id = ma.fields.Integer(required=True)
+    quantity = DecimalString(load_default=None, allow_none=True)
+    amount = Money(load_default=None, allow_none=True)
+
+
+class CreditNoteRequestSchema(ma.Schema):
+    lines = ma.fields.List(ma.fields.Nested(CreditLineSchema), load_default=list)
+    mode = ma.fields.String(load_default="draft", validate=ma.validate.OneOf(["draft", "cancel", "modify"]))
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    date = ma.fields.Date(load_default=None)
+
+
+class CreditNoteResultSchema(InvoiceSchema):
+    mode = ma.fields.String(dump_only=True)
+    new_draft_id = ma.fields.Integer(dump_only=True, allow_none=True)
+
+
+class PostManySchema(ma.Schema):
+    ids = ma.fields.List(ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=1000))
+
+
+class RefusedSchema(ma.Schema):
+    id = ma.fields.Integer()
+    message = ma.fields.String()
+
+
+class PostManyResultSchema(ma.Schema):
+    posted = ma.fields.List(ma.fields.Integer())
+    refused = ma.fields.List(ma.fields.Nested(RefusedSchema))
+
+
+class SendSchema(ma.Schema):
+    to = ma.fields.Email(load_default=None, allow_none=True)
 
 
 class DeleteArgs(ma.Schema):

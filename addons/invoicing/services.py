@@ -177,7 +177,7 @@ def _line_values(values: dict, existing: InvoiceLine | None = None) -> dict:
         out["unit_price"] = round_money(_decimal(values["unit_price"], "unit_price", minimum=None))
     if "tax_id" in values:
         out["tax_id"] = get_tax(values["tax_id"]).id if values["tax_id"] is not None else None
-    for key in ("origin_type", "origin_id", "credited_line_id", "sequence"):
+    for key in ("origin_type", "origin_id", "credited_line_id", "amount_off_line_id", "sequence"):
         if key in values:
             out[key] = values[key]
     return out
@@ -274,6 +274,9 @@ def update_invoice(invoice: Invoice, **values) -> Invoice:
         changed.append("lines")
     recompute(invoice)
     db.session.flush()
+    if invoice.is_credit_note:
+        from .credit_notes import check_limits
+        check_limits(invoice)
     if changed:
         audit.record(invoice, "changed", ", ".join(changed))
     return invoice
@@ -308,6 +311,9 @@ def _check_postable(invoice: Invoice) -> None:
     if invoice.amount_total <= 0:
         raise ValidationError("The total must be more than zero to post.", code="zero_total",
                               fields={"lines": ["Total is zero or negative."]})
+    if invoice.is_credit_note:
+        from .credit_notes import check_limits
+        check_limits(invoice)
 
 
 def post_invoice(invoice: Invoice) -> Invoice:
@@ -469,6 +475,15 @@ def apply_credit(invoice: Invoice, amount=None, on: date | None = None) -> Decim
         audit.record(invoice, "credit_applied", str(applied_total))
     db.session.flush()
     return applied_total
+
+
+def apply_credit_by_hand(invoice: Invoice, amount=None) -> Decimal:
+    """The "Apply credit" button: like apply_credit, but says why when there is nothing to do."""
+    if invoice.state == "posted" and invoice.type == "invoice" and invoice.amount_due <= 0:
+        raise DomainError(f"Invoice {invoice.number} has nothing left to pay.", code="nothing_due")
+    if invoice.state == "posted" and available_credit(invoice.partner_id) <= 0:
+        raise DomainError(f"{invoice.partner.name} has no credit to apply.", code="no_credit")
+    return apply_credit(invoice, amount)
 
 
 def refund_credit(partner_id: int, amount, refund_type: str, refund_id: int, on: date) -> list[tuple[CustomerCredit, Decimal]]:

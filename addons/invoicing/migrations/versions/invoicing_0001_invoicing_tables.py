@@ -2,7 +2,7 @@
 
 Revision ID: invoicing_0001
 Revises: 
-Create Date: 2026-11-25 12:53:01.459048
+Create Date: 2026-11-25 12:57:19.825403
 """
 from alembic import op
 import sqlalchemy as sa
@@ -126,6 +126,8 @@ def upgrade() -> None:
     sa.Column('origin_type', sa.String(length=40), nullable=True),
     sa.Column('origin_id', sa.Integer(), nullable=True),
     sa.Column('credited_line_id', sa.Integer(), nullable=True),
+    sa.Column('amount_off_line_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['amount_off_line_id'], ['invoicing_invoice_lines.id'], ),
     sa.ForeignKeyConstraint(['credited_line_id'], ['invoicing_invoice_lines.id'], ),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoicing_invoices.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['invoicing_products.id'], ),

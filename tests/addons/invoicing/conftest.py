@@ -1,0 +1,38 @@
+"""Shared set-up for invoicing tests: a customer, taxes and products through the API."""
+from __future__ import annotations
+
+import pytest
+
+
+class Setup:
+    def __init__(self, a):
+        self.api = a
+        self.partner = a.post("/partners", json={"name": "Dupont SARL", "email": "compta@dupont.example",
+                                                 "city": "Lyon", "zip": "69001", "street": "1 rue de la Paix"}).json
+        taxes = a.get("/taxes").json["items"]
+        self.vat20 = next(t for t in taxes if t["rate"].startswith("20"))
+        self.vat10 = next(t for t in taxes if t["rate"].startswith("10"))
+        self.labour = a.post("/products", json={"code": "LAB", "name": "Labour", "type": "labour", "unit": "h",
+                                                "unit_price": "60.00", "tax_id": self.vat20["id"]}).json
+        self.part = a.post("/products", json={"code": "VALVE", "name": "Valve", "type": "part", "unit": "unit",
+                                              "unit_price": "25.00", "tax_id": self.vat10["id"]}).json
+
+    def draft(self, lines=None, partner_id=None, **extra) -> dict:
+        body = {"partner_id": partner_id or self.partner["id"], "invoice_date": extra.pop("invoice_date", "2026-03-01"),
+                "lines": lines or [{"product_id": self.labour["id"], "quantity": "2"},
+                                   {"product_id": self.part["id"], "quantity": "4"}], **extra}
+        r = self.api.post("/invoices", json=body)
+        assert r.status_code == 201, r.json
+        return r.json
+
+    def posted(self, **kw) -> dict:
+        inv = self.draft(**kw)
+        r = self.api.post(f"/invoices/{inv['id']}/post")
+        assert r.status_code == 200, r.json
+        return r.json
+
+
+@pytest.fixture
+def setup(api):
+    """Labour 2 h × 60 (VAT 20 %) = 144.00 and 4 valves × 25 (VAT 10 %) = 110.00: a draft totals 254.00."""
+    return Setup(api("back_office"))
