@@ -13,7 +13,7 @@ PERMISSIONS = {
 
 
 def register(kernel):
-    from . import api, guards, views  # noqa: F401  (guards: the ORM listener that protects posted entries)
+    from . import api, guards, report_views, views  # noqa: F401  (guards: the listener that protects posted entries)
     kernel.add_hookspecs(hookspecs)
     kernel.register_hooks(hooks)
     kernel.register_permissions(PERMISSIONS)

@@ -79,16 +79,12 @@ def invoice_posted(invoice) -> JournalEntry:
 
 
 def _money_journal(payment) -> Journal:
-    code = "BNK"
-    method_code = getattr(payment, "method_code", None)
-    if method_code:
-        try:
-            from addons.payments.models import PaymentMethod
-            method = db.session.scalar(select(PaymentMethod).where(PaymentMethod.code == method_code))
-            if method is not None and method.journal_code:
-                code = method.journal_code
-        except ImportError:  # pragma: no cover - payments is a dependency
-            pass
+    """The journal of the payment's method (payments.models.PaymentMethod.journal_code): BNK or CSH."""
+    method = getattr(payment, "method", None)
+    if method is None and getattr(payment, "method_code", None):
+        from addons.payments.models import PaymentMethod
+        method = db.session.get(PaymentMethod, payment.method_code)
+    code = (method.journal_code if method is not None else None) or "BNK"
     journal = services.get_journal(code, field="method")
     if journal.account is None:
         raise DomainError(f"Journal {journal.code} has no bank or cash account; set it on the accounting mapping "

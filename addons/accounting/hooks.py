@@ -40,13 +40,13 @@ def invoicing_invoice_panels(invoice, user):
     return [Markup(render_template("accounting/_entry_panel.html", entry=entry))]
 
 
-# -- payments (optional: the hooks exist once payments is installed) --------------------------------------------
-@hookimpl(optionalhook=True)
+# -- payments ---------------------------------------------------------------------------------------------------
+@hookimpl
 def payments_payment_registered(payment):
     documents.payment_registered(payment)
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def payments_refund_made(payment):
     documents.refund_made(payment)
 
@@ -58,7 +58,7 @@ def kontor_menu_items(user):
     if can(user, "accounting.read"):
         items.append(MenuItem("Accounting", "accounting.entries", order=40))
     if can(user, "accounting.reports"):
-        items.append(MenuItem("Reports", "accounting.reports", order=45))
+        items.append(MenuItem("Reports", "accounting.reports_index", order=45))
     return items
 
 

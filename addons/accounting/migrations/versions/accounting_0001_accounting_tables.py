@@ -2,7 +2,7 @@
 
 Revision ID: accounting_0001
 Revises: 
-Create Date: 2026-11-25 12:59:59.922580
+Create Date: 2026-11-25 13:00:35.091992
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 revision = 'accounting_0001'
 down_revision = None
 branch_labels = ('accounting',)
-depends_on = ['invoicing_0001', 'core_0001']
+depends_on = ['invoicing_0001', 'payments_0001', 'core_0001']
 
 
 # -- hand-written: posted entries and their lines never change, even by raw SQL ---------------------------------
