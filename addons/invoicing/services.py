@@ -59,6 +59,19 @@ def create_tax(name: str, rate) -> Tax:
     return tax
 
 
+def update_tax(tax: Tax, name: str, rate) -> Tax:
+    """Rename a tax or change its rate; lines already on invoices keep the rate they were computed with."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("A tax needs a name.", fields={"name": ["Required."]})
+    rate = _decimal(rate, "rate")
+    if rate > 100:
+        raise ValidationError("A tax rate is a percent between 0 and 100.", fields={"rate": ["0 to 100."]})
+    tax.name, tax.rate = name, rate
+    db.session.flush()
+    return tax
+
+
 def get_tax(tax_id: int) -> Tax:
     tax = db.session.get(Tax, tax_id)
     if tax is None:

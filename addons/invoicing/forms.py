@@ -1,0 +1,56 @@
+"""invoicing's HTML forms (Flask-WTF: each carries its CSRF token). Values are checked again by the services."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from .models import PRODUCT_TYPES
+
+EMAIL = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"  # a plain check; the mail server has the last word
+
+
+class TaxForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    rate = StringField("Rate (%)", validators=[DataRequired(), Length(max=12)])
+
+
+class ProductForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=40)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    type = SelectField("Type", choices=[(t, t.capitalize()) for t in PRODUCT_TYPES])
+    unit = StringField("Unit", default="unit", validators=[Optional(), Length(max=20)])
+    unit_price = StringField("Unit price", default="0.00", validators=[DataRequired(), Length(max=20)])
+    tax_id = SelectField("Tax", coerce=int, choices=[])
+
+
+class InvoiceForm(FlaskForm):
+    """The draft's header; its lines come as parallel lists (line_id, product_id, description, ...)."""
+    partner_id = SelectField("Customer", coerce=int, choices=[], validators=[DataRequired("Choose a customer.")])
+    invoice_date = DateField("Invoice date", validators=[DataRequired()])
+    payment_terms_days = IntegerField("Payment terms (days)", validators=[NumberRange(min=0, max=3650)])
+    notes = TextAreaField("Notes (printed on the invoice)", validators=[Optional(), Length(max=5000)])
+
+
+class DeleteDraftForm(FlaskForm):
+    cancel_origin = BooleanField("Cancel the service order too")
+
+
+class CreditNoteForm(FlaskForm):
+    """Quantities per line come as ``qty_<line id>``; an amount off as ``amount_line`` + ``amount``."""
+    kind = RadioField("What to credit", default="full",
+                      choices=[("full", "The whole invoice (everything left to credit)"),
+                               ("lines", "Some lines, or part of their quantity"),
+                               ("amount", "An amount off one line (untaxed)")])
+    reason = TextAreaField("Reason (printed on the credit note)", validators=[Optional(), Length(max=2000)])
+    post_now = BooleanField("Post the credit note at once")
+
+
+class SendForm(FlaskForm):
+    to = EmailField("Send to", validators=[DataRequired("Give an email address."),
+                                           Regexp(EMAIL, message="Give a valid email address."),
+                                           Length(max=200)])
+
+
+class ApplyCreditForm(FlaskForm):
+    amount = StringField("Amount (empty: as much as possible)", validators=[Optional(), Length(max=20)])

@@ -1,0 +1,94 @@
+"""Products and taxes pages: list, search, create, edit."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from core.errors import DomainError, NotFound
+from core.extensions import db
+from core.listing import paginate, sorted_query
+from core.security import require
+from core.views import form_failed
+
+from . import services
+from .forms import ProductForm, TaxForm
+from .models import Product, Tax
+from .views import bp
+
+PRODUCT_SORTS = {"code": Product.code, "name": Product.name, "type": Product.type, "price": Product.unit_price}
+
+
+@bp.route("/products")
+@require("products.read")
+def products():
+    query = select(Product).where(Product.active.is_(True))
+    q = (request.args.get("q") or "").strip()
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Product.code.ilike(like, escape="\\"), Product.name.ilike(like, escape="\\")))
+    kind = request.args.get("type")
+    if kind:
+        query = query.where(Product.type == kind)
+    return render_template("invoicing/products.html", page=paginate(sorted_query(query, PRODUCT_SORTS, "code")),
+                           q=q, kind=kind)
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@require("products.write")
+def product_form(product_id: int | None = None):
+    product = db.session.get(Product, product_id) if product_id else None
+    if product_id and product is None:
+        raise NotFound(f"There is no product {product_id}.")
+    form = ProductForm(obj=product)
+    form.tax_id.choices = [(0, "No tax")] + [(t.id, t.name) for t in db.session.scalars(
+        select(Tax).where(Tax.active.is_(True)).order_by(Tax.id))]
+    if request.method == "GET" and product is not None:
+        form.tax_id.data = product.tax_id or 0
+    if form.validate_on_submit():
+        values = {"code": form.code.data, "name": form.name.data, "type": form.type.data, "unit": form.unit.data,
+                  "unit_price": form.unit_price.data, "tax_id": form.tax_id.data or None}
+        try:
+            saved = services.save_product(product, **values)
+            flash(f"Product {saved.code} saved.", "success")
+            return redirect(url_for("invoicing.products"))
+        except DomainError as exc:
+            form_failed(form, exc)
+    return render_template("invoicing/product_form.html", form=form, product=product)
+
+
+@bp.route("/taxes", methods=["GET", "POST"])
+@require("products.read")
+def taxes():
+    from core.security import can
+    from flask_login import current_user
+    form = TaxForm()
+    if request.method == "POST":
+        if not can(current_user, "products.write"):
+            abort(403, "Only the back office or an admin may add taxes.")
+        if form.validate_on_submit():
+            try:
+                tax = services.create_tax(form.name.data, form.rate.data)
+                flash(f"Tax {tax.name} added.", "success")
+                return redirect(url_for("invoicing.taxes"))
+            except DomainError as exc:
+                form_failed(form, exc)
+    rows = list(db.session.scalars(select(Tax).where(Tax.active.is_(True)).order_by(Tax.rate.desc(), Tax.id)))
+    return render_template("invoicing/taxes.html", taxes=rows, form=form)
+
+
+@bp.route("/taxes/<int:tax_id>/edit", methods=["GET", "POST"])
+@require("products.write")
+def tax_form(tax_id: int):
+    tax = db.session.get(Tax, tax_id)
+    if tax is None:
+        raise NotFound(f"There is no tax {tax_id}.")
+    form = TaxForm(obj=tax)
+    if form.validate_on_submit():
+        try:
+            services.update_tax(tax, form.name.data, form.rate.data)
+            flash(f"Tax {tax.name} saved.", "success")
+            return redirect(url_for("invoicing.taxes"))
+        except DomainError as exc:
+            form_failed(form, exc)
+    return render_template("invoicing/tax_form.html", form=form, tax=tax)
