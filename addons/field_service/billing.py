@@ -404,11 +404,11 @@ def to_invoice_summary() -> tuple[int, Decimal]:
         return 0, ZERO
     labour = db.session.scalar(
         select(func.coalesce(func.sum((TimeEntry.hours - TimeEntry.invoiced_qty) * Product.unit_price), 0))
-        .join(ServiceOrder, ServiceOrder.id == TimeEntry.order_id).join(Product, Product.id == TimeEntry.product_id)
+        .select_from(TimeEntry).join(ServiceOrder, ServiceOrder.id == TimeEntry.order_id).join(Product, Product.id == TimeEntry.product_id)
         .where(done)) or ZERO
     parts = db.session.scalar(
         select(func.coalesce(func.sum((Part.quantity - Part.invoiced_qty) * Part.unit_price), 0))
-        .join(ServiceOrder, ServiceOrder.id == Part.order_id).where(done)) or ZERO
+        .select_from(Part).join(ServiceOrder, ServiceOrder.id == Part.order_id).where(done)) or ZERO
     return count, Decimal(str(labour)) + Decimal(str(parts))
 
 
