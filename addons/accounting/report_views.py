@@ -78,7 +78,7 @@ def general_ledger():
     number = _page()
     data = reports.general_ledger(account, date_from, date_to, PER_PAGE, (number - 1) * PER_PAGE)
     accounts = list(db.session.scalars(select(Account).order_by(Account.code)))
-    return render_template("accounting/ledger.html", data=data, pager=_Pager(data["total"], number),
+    return render_template("accounting/ledger.html", data=data, pg=_Pager(data["total"], number),
                            title="General ledger", accounts=accounts, kind="general")
 
 
@@ -95,7 +95,7 @@ def partner_ledger():
     number = _page()
     data = reports.partner_ledger(partner_id, date_from, date_to, PER_PAGE, (number - 1) * PER_PAGE)
     partners = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name).limit(1000)).all()
-    return render_template("accounting/ledger.html", data=data, pager=_Pager(data["total"], number),
+    return render_template("accounting/ledger.html", data=data, pg=_Pager(data["total"], number),
                            title="Partner ledger", partners=partners, kind="partner")
 
 

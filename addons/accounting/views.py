@@ -15,7 +15,7 @@ from core.views import form_failed
 
 from . import closing, services
 from .forms import AccountForm, EntryForm, LockDateForm, ReverseForm
-from .models import Account, Journal, JournalEntry, ProductAccount, ProductTypeAccount, TaxAccount
+from .models import Account, Journal, JournalEntry, JournalLine, ProductAccount, ProductTypeAccount, TaxAccount
 from .queries import entry_query, sort_clause
 
 bp = Blueprint("accounting", __name__, url_prefix="/accounting")
@@ -25,6 +25,19 @@ FILTERS = ("journal", "date_from", "date_to", "account", "partner_id", "state", 
 
 def _filters() -> dict:
     return {k: request.args.get(k).strip() for k in FILTERS if request.args.get(k, "").strip()}
+
+
+def _typed(filters: dict) -> dict:
+    """Dates as dates and ids as numbers (ValueError when not), for the query."""
+    from datetime import date
+    typed = dict(filters)
+    for key in ("date_from", "date_to"):
+        if key in typed:
+            typed[key] = date.fromisoformat(typed[key])
+    for key in ("partner_id", "origin_id"):
+        if key in typed:
+            typed[key] = int(typed[key])
+    return typed
 
 
 def _journals():
@@ -41,14 +54,21 @@ def _accounts():
 def entries():
     filters = _filters()
     try:
-        query = entry_query(filters).order_by(*sort_clause(request.args.get("sort")))
+        query = entry_query(_typed(filters)).order_by(*sort_clause(request.args.get("sort")))
         if request.args.get("format") == "csv":
-            rows = db.session.scalars(query)
+            entry_ids = query.with_only_columns(JournalEntry.id).subquery()
+            rows = db.session.execute(
+                select(JournalEntry.number, Journal.code, JournalEntry.date, JournalEntry.state, JournalEntry.ref,
+                       Account.code, JournalLine.partner_id, JournalLine.label, JournalLine.debit, JournalLine.credit)
+                .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+                .join(Journal, Journal.id == JournalEntry.journal_id).join(Account, Account.id == JournalLine.account_id)
+                .where(JournalEntry.id.in_(select(entry_ids.c.id)))
+                .order_by(JournalEntry.date, JournalEntry.id, JournalLine.id)).all()
             return csv_response("journal-entries.csv",
                                 ["number", "journal", "date", "state", "ref", "account", "partner_id", "label",
                                  "debit", "credit"],
-                                ([e.number or "", e.journal.code, e.date.isoformat(), e.state, e.ref, l.account.code,
-                                  l.partner_id or "", l.label, l.debit, l.credit] for e in rows for l in e.lines))
+                                ([n or "", j, d.isoformat(), st, ref, a, p or "", lb, de, cr]
+                                 for n, j, d, st, ref, a, p, lb, de, cr in rows))
         page = paginate(query)
     except ValueError:
         flash("A filter is not valid: dates are YYYY-MM-DD and the customer is a number.", "error")

@@ -50,16 +50,16 @@ class Books:
         assert r.status_code == 200, r.json
         return r.json
 
+    @staticmethod
+    def balanced(entry) -> bool:
+        return sum(Decimal(l["debit"]) for l in entry["lines"]) == sum(Decimal(l["credit"]) for l in entry["lines"])
+
     def lines_by_account(self, entry):
         out = {}
         for l in entry["lines"]:
             d, c = out.get(l["account_code"], (Decimal(0), Decimal(0)))
             out[l["account_code"]] = (d + Decimal(l["debit"]), c + Decimal(l["credit"]))
         return out
-
-
-def balanced(entry) -> bool:
-    return sum(Decimal(l["debit"]) for l in entry["lines"]) == sum(Decimal(l["credit"]) for l in entry["lines"])
 
 
 @pytest.fixture

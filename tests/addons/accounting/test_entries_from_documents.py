@@ -1,8 +1,6 @@
 """Posting an invoice, a credit note, a payment or a refund writes its balanced entry on the right accounts."""
 from decimal import Decimal
 
-from conftest import balanced  # noqa: I001
-
 D = Decimal
 
 
@@ -16,7 +14,7 @@ def test_invoice_entry_hits_receivable_income_per_type_and_vat(books):
     assert entry["state"] == "posted" and entry["journal"] == "INV" and entry["ref"] == inv["number"]
     assert entry["number"] == "INV/2026/00001"
     assert entry["origin"] == {"type": "invoice", "id": inv["id"]}
-    assert balanced(entry)
+    assert books.balanced(entry)
     by = books.lines_by_account(entry)
     assert by["411000"] == (D(inv["amount_total"]), D(0)) == (D("446.00"), D(0))
     assert by["706100"] == (D(0), D("180.00"))   # labour lines grouped on one line
@@ -34,7 +32,7 @@ def test_credit_note_is_the_reverse_and_reconciles_the_invoice(books, ctx):
     assert r.status_code == 201, r.json
     note = books.office.get(f"/invoices/{r.json['id']}").json
     entry = books.entry(note["journal_entry_id"])
-    assert entry["journal"] == "CN" and entry["number"] == "CN/2026/00001" and balanced(entry)
+    assert entry["journal"] == "CN" and entry["number"] == "CN/2026/00001" and books.balanced(entry)
     by = books.lines_by_account(entry)
     assert by["411000"] == (D(0), D("144.00"))
     assert by["706100"] == (D("120.00"), D(0)) and by["445710"] == (D("24.00"), D(0))
@@ -49,7 +47,7 @@ def test_payment_entry_bank_and_cash_and_reconciliation(books, ctx):
     inv = books.invoice()
     bank = books.pay(inv, "100.00")
     entry = books.entry(bank["journal_entry_id"])
-    assert entry["journal"] == "BNK" and entry["number"] == "BNK/2026/00001" and balanced(entry)
+    assert entry["journal"] == "BNK" and entry["number"] == "BNK/2026/00001" and books.balanced(entry)
     assert entry["origin"] == {"type": "payment", "id": bank["id"]}
     assert books.lines_by_account(entry) == {"512000": (D("100.00"), D(0)), "411000": (D(0), D("100.00"))}
     assert receivable_open_amount("invoice", inv["id"]) == D("44.00")

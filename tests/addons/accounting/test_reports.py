@@ -1,0 +1,117 @@
+"""Reports a bookkeeper reads: trial balance, general and partner ledgers, aged receivables, FEC export."""
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+
+D = Decimal
+
+
+def _activity(books):
+    first = books.invoice(on="2026-01-10")                                         # 144.00, due 2026-02-09
+    second = books.invoice([{"product_id": books.part["id"], "quantity": "2"}], on="2026-03-01")  # 60.00
+    books.pay(first, "100.00", on="2026-02-01")
+    books.office.post(f"/invoices/{second['id']}/credit-notes", json={"mode": "cancel", "date": "2026-03-05"})
+    return first, second
+
+
+def test_trial_balance_equals_the_entries(books, ctx):
+    from addons.accounting.models import JournalLine
+    _activity(books)
+    tb = books.books.get("/reports/trial-balance").json
+    assert tb["total_debit"] == tb["total_credit"]
+    total = db.session.scalar(select(func.sum(JournalLine.debit)))
+    assert D(tb["total_debit"]) == total
+    rows = {r["account_code"]: r for r in tb["rows"]}
+    assert rows["411000"]["debit"] == "204.00" and rows["411000"]["credit"] == "160.00"
+    assert rows["411000"]["balance"] == "44.00"
+    assert rows["512000"]["balance"] == "100.00"
+    assert rows["706100"]["balance"] == "-120.00" and rows["707000"]["balance"] == "0.00"
+    for r in tb["rows"]:
+        assert D(r["balance"]) == D(r["debit"]) - D(r["credit"])
+    # period filter
+    tb = books.books.get("/reports/trial-balance?date_from=2026-03-01&date_to=2026-03-31").json
+    assert {r["account_code"] for r in tb["rows"]} == {"411000", "707000", "445710"}
+    assert books.books.get("/reports/trial-balance?date_from=x").status_code == 422
+    assert books.office.get("/reports/trial-balance").status_code == 403
+
+
+def test_general_ledger_running_balance_and_pages(books):
+    _activity(books)
+    gl = books.books.get("/reports/general-ledger?account=411000").json
+    assert [r["balance"] for r in gl["items"]] == ["144.00", "44.00", "104.00", "44.00"]
+    assert gl["total"] == 4
+    page2 = books.books.get("/reports/general-ledger?account=411000&limit=2&offset=2").json
+    assert [r["balance"] for r in page2["items"]] == ["104.00", "44.00"]
+    later = books.books.get("/reports/general-ledger?account=411000&date_from=2026-02-15").json
+    assert later["opening"] == {"411000": "44.00"} and later["items"][0]["balance"] == "104.00"
+    assert books.books.get("/reports/general-ledger?account=999").status_code == 404
+
+
+def test_partner_ledger_and_aged_receivables(books):
+    first, _ = _activity(books)
+    pl = books.books.get(f"/reports/partner-ledger?partner_id={books.partner['id']}").json
+    assert pl["items"][-1]["balance"] == "44.00" and pl["total"] == 4
+    aged = books.books.get("/reports/aged-receivables?as_of=2026-03-20").json
+    assert len(aged["items"]) == 1
+    row = aged["items"][0]
+    # 44.00 left on the first invoice, due 2026-02-09: 39 days late on 2026-03-20
+    assert row["partner_id"] == books.partner["id"] and row["d31_60"] == "44.00" and row["total"] == "44.00"
+    assert row["current"] == "0.00" and row["over_90"] == "0.00"
+    aged = books.books.get("/reports/aged-receivables?as_of=2026-01-20").json
+    assert aged["items"][0]["current"] == "144.00"
+    assert books.books.get("/reports/aged-receivables?as_of=bad").status_code == 422
+
+
+def test_fec_export(books, ctx):
+    from core.models import company
+    company().siren = "123456789"
+    db.session.commit()
+    _activity(books)
+    r = books.books.get("/exports/fec?year=2026")
+    assert r.status_code == 200
+    assert 'filename="123456789FEC20261231.txt"' in r.headers["Content-Disposition"]
+    lines = r.get_data(as_text=True).split("\r\n")
+    header = lines[0].split("\t")
+    assert header == ["JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
+                      "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit",
+                      "EcritureLet", "DateLet", "ValidDate", "Montantdevise", "Idevise"]
+    rows = [l.split("\t") for l in lines[1:] if l]
+    assert all(len(row) == 18 for row in rows)
+    first = rows[0]
+    assert first[0] == "INV" and first[2] == "INV/2026/00001" and first[3] == "20260110" and first[4] == "411000"
+    assert first[11] == "144,00" and first[12] == "0,00"
+    assert first[13] != "" and first[14] == "20260201"   # lettered with the payment
+    payment_line = next(row for row in rows if row[0] == "BNK" and row[4] == "411000")
+    assert payment_line[13] == first[13]
+    assert books.books.get("/exports/fec?year=2025").get_data(as_text=True).count("\r\n") == 1
+    assert books.books.get("/exports/fec").status_code == 422
+    assert books.books.get("/exports/fec?year=abc").status_code == 422
+    assert books.office.get("/exports/fec?year=2026").status_code == 403
+
+
+def test_report_pages_and_csv(books, login):
+    _activity(books)
+    browser = login("bookkeeper")
+    for url, expect in [("/accounting/reports", "Trial balance"),
+                        ("/accounting/reports/trial-balance", "Labour income"),
+                        ("/accounting/reports/general-ledger?account=411000", "INV/2026/00001"),
+                        ("/accounting/reports/partner-ledger", "Dupont SARL"),
+                        ("/accounting/reports/aged-receivables?as_of=2026-03-20", "Dupont SARL"),
+                        ("/accounting/close", "Numbering per journal"),
+                        ("/accounting/accounts", "411000"),
+                        ("/accounting/mapping", "Income account per product type")]:
+        r = browser.get(url)
+        assert r.status_code == 200, url
+        assert expect in r.get_data(as_text=True), url
+    csv = browser.get("/accounting/reports/trial-balance?format=csv").get_data(as_text=True)
+    assert csv.splitlines()[0] == "account_code,account_name,debit,credit,balance" and "411000" in csv
+    assert "balance" in browser.get("/accounting/reports/general-ledger?format=csv").get_data(as_text=True)
+    assert "d31_60" in browser.get("/accounting/reports/aged-receivables?format=csv").get_data(as_text=True)
+    r = browser.get("/accounting/exports/fec?year=2026")
+    assert r.status_code == 200 and r.get_data(as_text=True).startswith("JournalCode\t")
+    assert browser.get("/accounting/exports/fec?year=x").status_code == 302
+    r = browser.get("/accounting/reports/trial-balance?date_from=bad")
+    assert r.status_code == 302
+    assert login("back_office").get("/accounting/reports/trial-balance").status_code == 403
