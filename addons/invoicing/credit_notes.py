@@ -68,7 +68,7 @@ def credit_notes_of(invoice: Invoice) -> list[Invoice]:
                                    .order_by(Invoice.id)))
 
 
-def _creditable(invoice: Invoice) -> None:
+def check_creditable(invoice: Invoice) -> None:
     if invoice.type == "credit_note":
         raise DomainError("A credit note cannot be credited.", code="not_creditable")
     if invoice.state != "posted":
@@ -180,7 +180,7 @@ def create_credit_note(invoice: Invoice, lines: list[dict] | None = None, reason
     if mode not in MODES:
         raise ValidationError(f"The mode is one of {', '.join(MODES)}.", fields={"mode": ["Unknown mode."]})
     invoice = services.get_invoice(invoice.id, lock=True)
-    _creditable(invoice)
+    check_creditable(invoice)
     if mode != "draft" and lines:
         raise ValidationError("Cancel and modify credit the whole invoice: leave the lines out.",
                               fields={"lines": ["Not with this mode."]})

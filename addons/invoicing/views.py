@@ -209,6 +209,11 @@ def send(invoice_id: int):
 @require("invoicing.credit")
 def credit_note_form(invoice_id: int):
     record = services.get_invoice(invoice_id)
+    try:
+        credit_notes.check_creditable(record)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("invoicing.invoice", invoice_id=invoice_id))
     done = credit_notes.credited_by_line(record)
     form = CreditNoteForm()
     if form.validate_on_submit():
@@ -323,7 +328,8 @@ def invoice_form(invoice_id: int | None = None):
     elif request.method == "POST":
         lines = _lines_from_request()
     if lines is None:
-        lines = [{"id": l.id, "product_id": l.product_id, "description": l.description, "quantity": l.quantity,
+        lines = [{"id": l.id, "product_id": l.product_id, "description": l.description,
+                  "quantity": f"{l.quantity.normalize():f}",
                   "unit_price": l.unit_price, "tax_id": l.tax_id} for l in record.lines] if record else []
     return render_template("invoicing/invoice_form.html", form=form, invoice=record, lines=lines, **_catalog())
 
