@@ -27,7 +27,7 @@ def unreconciled_query(until: date | None = None):
              .join(Account, Account.id == JournalLine.account_id)
              .outerjoin(matched, matched.c.line_id == JournalLine.id)
              .where(Account.type == "receivable", JournalEntry.state == "posted", JournalLine.credit > 0,
-                    JournalLine.credit - func.coalesce(matched.c.matched, 0) > 0))
+                    func.round(JournalLine.credit - func.coalesce(matched.c.matched, 0), 2) > 0))
     if until is not None:
         query = query.where(JournalEntry.date <= until)
     return query.order_by(JournalEntry.date, JournalEntry.id)

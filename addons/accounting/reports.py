@@ -140,7 +140,7 @@ def aged_receivables(as_of: date | None = None) -> dict:
     query = (select(lines.c.partner_id, Partner.name, *columns, func.sum(lines.c.open).label("total"))
              .join(Partner, Partner.id == lines.c.partner_id)
              .group_by(lines.c.partner_id, Partner.name)
-             .having(func.sum(lines.c.open) != 0)
+             .having(func.round(func.sum(lines.c.open), 2) != 0)
              .order_by(Partner.name))
     rows = []
     for row in db.session.execute(query):
