@@ -50,7 +50,7 @@ def kontor_dashboard_tiles(user):
     )).one()
     drafts, outstanding, n_open, overdue, n_overdue = row
     return [
-        Tile("Draft invoices", str(drafts), "to review and post", "invoicing.invoices", {"state": "draft"},
+        Tile("Draft invoices", str(drafts), "to review and post", "invoicing.invoices", {"status": "draft"},
              tone="warn" if drafts else "", order=10),
         Tile("Outstanding", format_money(outstanding), f"{n_open} invoices not fully paid", "invoicing.invoices",
              {"status": "open"}, order=20),

@@ -23,7 +23,8 @@ def invoice_query(filters: dict) -> Select:
     if filters.get("state"):
         query = query.where(Invoice.state == filters["state"])
     if filters.get("payment_state"):
-        query = query.where(Invoice.payment_state == filters["payment_state"], Invoice.state == "posted")
+        query = query.where(Invoice.payment_state == filters["payment_state"], Invoice.state == "posted",
+                            Invoice.type == "invoice")
     if filters.get("type"):
         query = query.where(Invoice.type == filters["type"])
     if filters.get("partner_id"):
@@ -36,7 +37,7 @@ def invoice_query(filters: dict) -> Select:
     if status in ("draft", "posted", "cancelled"):
         query = query.where(Invoice.state == status)
     elif status in ("not_paid", "partial", "paid", "credited"):
-        query = query.where(Invoice.state == "posted", Invoice.payment_state == status)
+        query = query.where(Invoice.state == "posted", Invoice.type == "invoice", Invoice.payment_state == status)
     if status in ("open", "overdue") or filters.get("overdue"):
         query = query.where(Invoice.state == "posted", Invoice.type == "invoice", Invoice.amount_due > 0)
         if status == "overdue" or filters.get("overdue"):

@@ -64,10 +64,10 @@ def invoices():
 @require("invoicing.read")
 def invoices_csv() -> Response:
     query = invoice_query(_filters()).order_by(*sort_clause(request.args.get("sort")))
-    rows = ([i.number or "", "credit note" if i.is_credit_note else "invoice", i.partner.name,
+    rows = [[i.number or "", "credit note" if i.is_credit_note else "invoice", i.partner.name,
              i.invoice_date.isoformat(), i.due_date.isoformat(), i.currency, i.amount_untaxed, i.amount_tax,
              i.amount_total, i.amount_paid, i.amount_credited, i.amount_due, status_of(i),
-             "yes" if i.is_overdue else ""] for i in db.session.scalars(query))
+             "yes" if i.is_overdue else ""] for i in db.session.scalars(query)]  # read now: the stream outlives the session
     return csv_response("invoices.csv", ["number", "type", "customer", "invoice_date", "due_date", "currency",
                                          "untaxed", "tax", "total", "paid", "credited", "due", "status", "overdue"],
                         rows)
