@@ -120,8 +120,9 @@ def _request_cycle(app: Flask) -> None:
         if g.api_user is None and request.path != f"{API_PREFIX}/openapi.json":
             return error_response(401, "unauthorized", "Send a valid bearer token: Authorization: Bearer <token>.")
         if g.api_user is not None and request.method == "POST" and request.headers.get("Idempotency-Key"):
+            user_id = g.api_user.id  # read before the rollback: reading it after would reopen (and lock) a transaction
             db.session.rollback()  # end the read, so claiming the key in its own transaction never waits on us
-            return idempotency_begin(g.api_user.id)
+            return idempotency_begin(user_id)
         return None
 
     @app.after_request
