@@ -127,7 +127,9 @@ def get_invoice(invoice_id: int, lock: bool = False) -> Invoice:
     """The invoice; with ``lock``, its row is locked until the transaction ends (PostgreSQL)."""
     if lock:
         stmt = select(Invoice).where(Invoice.id == invoice_id).with_for_update(of=Invoice)
-        db.session.execute(stmt.execution_options(populate_existing=True))
+        # Read the rows: populate_existing refreshes the loaded invoice only when its row is fetched, and the
+        # amounts must be the ones committed by whoever held the lock before us.
+        db.session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound(f"There is no invoice {invoice_id}.")
