@@ -376,6 +376,7 @@ def _settle_credited_invoice(credit_note: Invoice) -> None:
                     credit_note.amount_total)
         return
     original = get_invoice(credit_note.credited_invoice_id, lock=True)
+    audit.record(original, "credit_note_posted", credit_note.number or "")
     applied = settle(original, credit_note.amount_total, kind="credit_note", source_type="credit_note",
                      source_id=credit_note.id, on=credit_note.invoice_date)
     _settle_document(credit_note, applied)

@@ -24,7 +24,8 @@ def test_each_action_is_recorded_with_its_user(setup, app, api, login):
     a.post(f"/invoices/{note['id']}/post")
     history = _history(app, inv["id"])
     actions = [h[0] for h in history]
-    assert actions == ["created", "changed", "posted", "credited"]
+    assert actions == ["created", "changed", "posted", "credited", "credit_note_posted"]
+    assert history[4][1] == "CN/2026/00001"
     assert history[1][1] == "payment terms, notes"
     assert history[2][1] == "INV/2026/00001"
     assert history[3][1] == f"credit note #{note['id']}: Wrong rate" and history[3][2] == keeper.user_id
