@@ -23,12 +23,10 @@ class Recorder:
     def payments_payment_registered(self, payment):
         assert payment.id is not None and payment.amount > 0 and payment.method.journal_code in ("BNK", "CSH")
         self._seen("payment_registered", payment.id, str(payment.amount), payment.method_code)
-        payment.journal_entry_id = 4242
 
     @hookimpl
     def payments_refund_made(self, payment):
         self._seen("refund_made", payment.id, str(payment.amount), payment.direction)
-        payment.journal_entry_id = 4343
 
     @hookimpl
     def invoicing_invoice_settled(self, invoice, settlement):
@@ -69,7 +67,6 @@ def test_payment_hook_comes_before_the_settlements(books, recorder):
                          ("invoice_settled", "payment", pid, "30.00"),
                          ("invoice_settled", "payment", pid, "50.00"),
                          ("credit_created", "payment", pid, "20.00")]
-    assert r.json["journal_entry_id"] == 4242  # what a listener set is kept
     assert {x["invoice_id"] for x in r.json["allocations"]} == {a["id"], b["id"]}
 
 
@@ -81,7 +78,29 @@ def test_refund_hook_comes_before_the_credit_is_used(books, recorder):
     assert r.status_code == 201
     pid = r.json["id"]
     assert rec.calls == [("refund_made", pid, "15.00", "outbound"), ("credit_refunded", "payment", pid, "15.00")]
-    assert r.json["journal_entry_id"] == 4343
+
+
+def test_journal_entry_id_set_by_a_listener_is_kept(books, app):
+    class SetsEntry:
+        @hookimpl(trylast=True)
+        def payments_payment_registered(self, payment):
+            payment.journal_entry_id = 4242
+
+        @hookimpl(trylast=True)
+        def payments_refund_made(self, payment):
+            payment.journal_entry_id = 4343
+
+    plugin = SetsEntry()
+    app.extensions["kontor"].pm.register(plugin)  # trylast: runs after any real listener (accounting)
+    try:
+        inv = books.invoice("10.00")
+        r = books.a.post(f"/invoices/{inv['id']}/payments", json={"amount": "25", "method": "card"})
+        assert r.json["journal_entry_id"] == 4242
+        assert books.a.get(f"/payments/{r.json['id']}").json["journal_entry_id"] == 4242
+        r = books.a.post(f"/partners/{books.partner_id}/refunds", json={"amount": "15", "method": "cash"})
+        assert r.json["journal_entry_id"] == 4343
+    finally:
+        app.extensions["kontor"].pm.unregister(plugin)
 
 
 def test_refused_refund_emits_nothing(books, recorder):
