@@ -110,7 +110,7 @@ def invoice(invoice_id: int):
         "redrafts": list(db.session.scalars(select(Invoice).where(Invoice.redraft_of_id == record.id)
                                             .order_by(Invoice.id))),
     }
-    credited = {line.id: line.quantity_credited for line in record.lines} if record.type == "invoice" else {}
+    credited = {line.id: line.quantity_credited for line in record.lines} if (record.type == "invoice" and record.state == "posted") else {}
     return render_template("invoicing/invoice.html", invoice=record, history=audit.history(record),
                            actions=actions, panels=panels, credited=credited, delete_form=DeleteDraftForm(),
                            balance=services.partner_balance(record.partner_id), taxes=documents.tax_summary(record),
@@ -233,7 +233,11 @@ def credit_note_form(invoice_id: int):
 
 def _credit_lines(kind: str, invoice: Invoice) -> list[dict]:
     from core.errors import ValidationError
+    typed = any((request.form.get(f"qty_{line.id}") or "").strip() for line in invoice.lines)
     if kind == "full":
+        if typed or (request.form.get("amount") or "").strip():
+            raise ValidationError("You chose the whole invoice but typed quantities or an amount: choose "
+                                  "“Some lines” or “An amount off one line”, or clear them.", fields={"kind": []})
         return []
     if kind == "amount":
         line_id = request.form.get("amount_line", "")

@@ -163,6 +163,8 @@ def test_credit_note_pages(setup, login):
     r = browser.post(f"/invoices/{inv['id']}/credit-notes/new",
                      data={"kind": "lines", f"qty_{labour['id']}": "5", "reason": "x"})
     assert r.status_code == 200 and "left to credit" in r.get_data(as_text=True)
+    r = browser.post(f"/invoices/{inv['id']}/credit-notes/new", data={"kind": "full", f"qty_{labour['id']}": "1"})
+    assert r.status_code == 200 and "You chose the whole invoice" in r.get_data(as_text=True)
     r = browser.post(f"/invoices/{inv['id']}/credit-notes/new",
                      data={"kind": "lines", f"qty_{labour['id']}": "1", "reason": "One hour too many"})
     assert r.status_code == 302
