@@ -71,7 +71,7 @@ def kontor_dashboard_tiles(user):
     drafts, unreconciled = closing.open_counts()
     return [
         Tile("Ledger chain", "Intact" if status["ok"] else "Broken",
-             f"{status['entries_checked']} posted entries checked", "accounting.close",
+             f"latest {status['entries_checked']} entries verified; full check on Period close", "accounting.close",
              tone="" if status["ok"] else "bad", order=40),
         Tile("Drafts in period", str(drafts), "draft invoices and entries to post or delete", "accounting.close",
              tone="warn" if drafts else "", order=41),
