@@ -1,6 +1,8 @@
 """payments' pages (thin: parse, check role, call a service, render)."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,8 +33,7 @@ def _filters() -> dict:
     for key in ("date_from", "date_to"):
         if key in out:
             try:
-                from datetime import date
-                date.fromisoformat(out[key])
+                out[key] = date.fromisoformat(out[key])
             except ValueError:
                 flash(f"{key.replace('_', ' ').capitalize()} is not a date (YYYY-MM-DD); it was ignored.", "warning")
                 out.pop(key)
