@@ -64,10 +64,11 @@ def invoices():
 @require("invoicing.read")
 def invoices_csv() -> Response:
     query = invoice_query(_filters()).order_by(*sort_clause(request.args.get("sort")))
+    # Read every row now: the response streams after the request's session is gone.
     rows = [[i.number or "", "credit note" if i.is_credit_note else "invoice", i.partner.name,
              i.invoice_date.isoformat(), i.due_date.isoformat(), i.currency, i.amount_untaxed, i.amount_tax,
              i.amount_total, i.amount_paid, i.amount_credited, i.amount_due, status_of(i),
-             "yes" if i.is_overdue else ""] for i in db.session.scalars(query)]  # read now: the stream outlives the session
+             "yes" if i.is_overdue else ""] for i in db.session.scalars(query)]
     return csv_response("invoices.csv", ["number", "type", "customer", "invoice_date", "due_date", "currency",
                                          "untaxed", "tax", "total", "paid", "credited", "due", "status", "overdue"],
                         rows)
@@ -101,7 +102,8 @@ def post_selected():
 def invoice(invoice_id: int):
     record = services.get_invoice(invoice_id)
     hook = services.hook()
-    actions = [a for group in hook.invoicing_invoice_actions(invoice=record, user=current_user) for a in (group or [])]
+    actions = [a for group in hook.invoicing_invoice_actions(invoice=record, user=current_user)
+               for a in (group or [])]
     panels = [p for group in hook.invoicing_invoice_panels(invoice=record, user=current_user) for p in (group or [])]
     related = {
         "credit_notes": credit_notes.credit_notes_of(record) if record.type == "invoice" else [],
@@ -110,7 +112,8 @@ def invoice(invoice_id: int):
         "redrafts": list(db.session.scalars(select(Invoice).where(Invoice.redraft_of_id == record.id)
                                             .order_by(Invoice.id))),
     }
-    credited = {line.id: line.quantity_credited for line in record.lines} if (record.type == "invoice" and record.state == "posted") else {}
+    shows_credited = record.type == "invoice" and record.state == "posted"
+    credited = {line.id: line.quantity_credited for line in record.lines} if shows_credited else {}
     return render_template("invoicing/invoice.html", invoice=record, history=audit.history(record),
                            actions=actions, panels=panels, credited=credited, delete_form=DeleteDraftForm(),
                            balance=services.partner_balance(record.partner_id), taxes=documents.tax_summary(record),
