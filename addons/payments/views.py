@@ -12,6 +12,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.listing import paginate
 from core.models import Partner, company
+from core.money import format_money
 from core.partners import get_partner
 from core.security import require
 from core.views import form_failed
@@ -102,8 +103,10 @@ def register(invoice_id: int):
         except DomainError as exc:
             form_failed(form, exc)
         else:
-            note = f" {paid.unallocated} became customer credit." if paid.unallocated > 0 else ""
-            flash(f"Payment of {paid.amount} registered.{note}", "success")
+            currency = company().currency
+            note = (f" {format_money(paid.unallocated, currency)} became customer credit."
+                    if paid.unallocated > 0 else "")
+            flash(f"Payment of {format_money(paid.amount, currency)} registered.{note}", "success")
             return redirect(back)
     return render_template("payments/register.html", form=form, invoice=invoice, back=back,
                            title=f"Register payment · {invoice.number}")
@@ -133,7 +136,7 @@ def refund(partner_id: int):
         except DomainError as exc:
             form_failed(form, exc)
         else:
-            flash(f"Refund of {paid.amount} to {partner.name} registered.", "success")
+            flash(f"Refund of {format_money(paid.amount, company().currency)} to {partner.name} registered.", "success")
             return redirect(back)
     return render_template("payments/refund.html", form=form, partner=partner, available=available, back=back,
                            currency=company().currency)

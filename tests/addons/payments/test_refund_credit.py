@@ -83,7 +83,7 @@ def test_refund_from_the_invoice_page(books, login):
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/invoices/{inv['id']}")
     assert books.credit() == "0.00"
     page = office.get(f"/invoices/{inv['id']}").get_data(as_text=True)
-    assert "Refund of 50.00" in page and "Refund it" not in page
+    assert "Refund of €50.00" in page and "Refund it" not in page
     # double submit of the same form: nothing more
     r = office.post(refund_url, data={"amount": "50.00", "date": date.today().isoformat(),
                                       "method": "bank_transfer", "nonce": books.nonce(form)})

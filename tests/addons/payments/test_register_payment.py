@@ -146,7 +146,7 @@ def test_register_payment_from_the_invoice_page(books, login, app):
                                     "reference": "Cash at desk", "nonce": books.nonce(form)})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/invoices/{inv['id']}")
     page = office.get(f"/invoices/{inv['id']}").get_data(as_text=True)
-    assert "Payment of 20.00 registered." in page and "Cash at desk" in page and "/payments/" in page
+    assert "Payment of €20.00 registered." in page and "Cash at desk" in page and "/payments/" in page
     assert books.get_invoice(inv["id"])["payment_state"] == "partial"
     form = office.get(form_url).get_data(as_text=True)
     assert 'value="100.00"' in form  # the amount due now
@@ -154,7 +154,7 @@ def test_register_payment_from_the_invoice_page(books, login, app):
                                     "reference": "", "nonce": books.nonce(form)})
     assert r.status_code == 302
     page = office.get(f"/invoices/{inv['id']}").get_data(as_text=True)
-    assert "50.00 became customer credit" in page
+    assert "€50.00 became customer credit" in page
     assert "Register payment" not in page  # nothing due any more
     assert "Refund" in page  # the customer has credit
     assert books.get_invoice(inv["id"])["payment_state"] == "paid" and books.credit() == "50.00"
