@@ -1,7 +1,6 @@
 """accounting listens to the documents' hooks and writes the ledger in the same transaction (thin: documents.py)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
 
 from core.extensions import db
 from core.hookspecs import hookimpl
