@@ -23,6 +23,11 @@ class PaymentForm(FlaskForm):
             self.nonce.data = secrets.token_urlsafe(24)
 
 
+class PartnerPaymentForm(PaymentForm):
+    """A payment for a customer's open invoices, oldest due first (several invoices at once)."""
+    partner_id = SelectField("Customer", choices=[], coerce=int, validate_choice=False)
+
+
 class MethodForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=40)])
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])

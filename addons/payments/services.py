@@ -142,7 +142,7 @@ def get_payment(payment_id: int) -> Payment:
     return payment
 
 
-def _open_invoices(partner_id: int) -> list[Invoice]:
+def open_invoices(partner_id: int) -> list[Invoice]:
     """The partner's posted invoices with something due, oldest due first (due date, then id)."""
     return list(db.session.scalars(
         select(Invoice).where(Invoice.partner_id == partner_id, Invoice.state == "posted",
@@ -219,7 +219,7 @@ def _register(partner_id: int, amount, on, method: str, reference: str,
     db.session.flush()
     hook().payments_payment_registered(payment=payment)
     left = value
-    plan = targets if targets is not None else [(inv, None) for inv in _open_invoices(partner_id)]
+    plan = targets if targets is not None else [(inv, None) for inv in open_invoices(partner_id)]
     for invoice, share in plan:
         if left <= 0:
             break

@@ -18,7 +18,7 @@ from core.security import require
 from core.views import form_failed
 
 from . import services
-from .forms import MethodForm, PaymentForm
+from .forms import MethodForm, PartnerPaymentForm, PaymentForm
 from .models import DIRECTIONS
 from .queries import payment_query, sort_clause
 
@@ -51,9 +51,10 @@ def payments():
     result = paginate(query)
     numbers = services.invoice_numbers(a.invoice_id for p in result.items for a in p.allocations)
     partners = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name).limit(500)).all()
+    credit = invoicing.available_credit(int(filters["partner_id"])) if filters.get("partner_id") else 0
     return render_template("payments/payments.html", page=result, filters=filters, numbers=numbers,
                            partners=partners, methods=services.methods(active_only=False),
-                           currency=company().currency)
+                           currency=company().currency, credit=credit)
 
 
 @bp.route("/payments/<int:payment_id>")
@@ -110,6 +111,43 @@ def register(invoice_id: int):
             return redirect(back)
     return render_template("payments/register.html", form=form, invoice=invoice, back=back,
                            title=f"Register payment · {invoice.number}")
+
+
+@bp.route("/payments/new", methods=["GET", "POST"])
+@require("payments.register")
+def new_payment():
+    """One payment for several invoices of a customer: applied to the oldest due first, the rest to credit."""
+    form = PartnerPaymentForm(methods=services.methods())
+    form.partner_id.choices = [(0, "Choose a customer")] + [
+        (pid, name) for pid, name in db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name))]
+    if request.method == "GET":
+        form.partner_id.data = request.args.get("partner_id", 0, type=int)
+        form.method.data = "bank_transfer"
+    partner_id = form.partner_id.data or 0
+    open_invoices = services.open_invoices(partner_id) if partner_id else []
+    if request.method == "GET" and open_invoices:
+        form.amount.data = str(sum(i.amount_due for i in open_invoices))
+    if form.validate_on_submit():
+        try:
+            claim = services.claim_nonce(form.nonce.data)
+            paid = services.register_payment(partner_id or None, form.amount.data, form.date.data, form.method.data,
+                                             form.reference.data)
+            claim.payment_id = paid.id
+            db.session.flush()
+        except (services.AlreadyRegistered, IntegrityError):
+            return _already(form.nonce.data, url_for("payments.payments"))
+        except DomainError as exc:
+            form_failed(form, exc)
+        else:
+            currency = company().currency
+            note = (f" {format_money(paid.unallocated, currency)} became customer credit."
+                    if paid.unallocated > 0 else "")
+            flash(f"Payment of {format_money(paid.amount, currency)} registered on "
+                  f"{len(paid.allocations)} invoice(s).{note}", "success")
+            return redirect(url_for("payments.payment", payment_id=paid.id))
+    return render_template("payments/new_payment.html", form=form, open_invoices=open_invoices,
+                           currency=company().currency,
+                           credit=invoicing.available_credit(partner_id) if partner_id else 0)
 
 
 @bp.route("/partners/<int:partner_id>/refunds/new", methods=["GET", "POST"])

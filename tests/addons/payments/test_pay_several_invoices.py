@@ -99,3 +99,44 @@ def test_list_filters(books):
     assert books.a.get("/payments?limit=0").status_code == 422
     assert books.a.get("/payments?date_from=yesterday").status_code == 422
     assert books.a.get("/payments/999999").status_code == 404
+
+
+def test_pay_several_invoices_from_the_page(books, login):
+    first = books.invoice("30.00", invoice_date="2026-01-05", due_date="2026-01-20")
+    second = books.invoice("50.00", invoice_date="2026-01-10", due_date="2026-02-10")
+    office = login("back_office")
+    assert "/payments/new" in office.get("/payments").get_data(as_text=True)
+    page = office.get(f"/payments/new?partner_id={books.partner_id}").get_data(as_text=True)
+    assert first["number"] in page and second["number"] in page and 'value="80.00"' in page
+    assert page.index(first["number"]) < page.index(second["number"])
+    data = {"partner_id": books.partner_id, "amount": "100.00", "date": date.today().isoformat(),
+            "method": "bank_transfer", "reference": "VIR GROUPED", "nonce": books.nonce(page)}
+    r = office.post("/payments/new", data=data)
+    assert r.status_code == 302 and "/payments/" in r.headers["Location"]
+    shown = office.get(r.headers["Location"]).get_data(as_text=True)
+    assert "registered on 2 invoice(s)" in shown and "€20.00 became customer credit" in shown
+    assert first["number"] in shown and second["number"] in shown
+    assert books.get_invoice(first["id"])["payment_state"] == "paid"
+    assert books.get_invoice(second["id"])["payment_state"] == "paid" and books.credit() == "20.00"
+    again = office.post("/payments/new", data=data)  # the same form sent twice
+    assert "already registered" in office.get(again.headers["Location"]).get_data(as_text=True)
+    assert books.a.get("/payments").json["total"] == 1
+    listed = office.get(f"/payments?partner_id={books.partner_id}").get_data(as_text=True)
+    assert "of credit with us" in listed and "/refunds/new" in listed
+
+
+def test_pay_several_page_refusals(books, login):
+    office = login("back_office")
+    page = office.get("/payments/new").get_data(as_text=True)
+    assert "Choose the customer who paid" in page
+    page = office.get(f"/payments/new?partner_id={books.partner_id}").get_data(as_text=True)
+    assert "Nothing is due" in page
+    r = office.post("/payments/new", data={"partner_id": "0", "amount": "5", "date": date.today().isoformat(),
+                                           "method": "cash", "nonce": books.nonce(page)})
+    assert r.status_code == 200 and "Choose an existing customer" in r.get_data(as_text=True)
+    r = office.post("/payments/new", data={"partner_id": str(books.partner_id), "amount": "-5",
+                                           "date": date.today().isoformat(), "method": "cash",
+                                           "nonce": books.nonce(page)})
+    assert r.status_code == 200 and "more than zero" in r.get_data(as_text=True)
+    assert books.a.get("/payments").json["total"] == 0
+    assert login("technician").get("/payments/new").status_code == 403

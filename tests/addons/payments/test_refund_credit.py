@@ -93,3 +93,25 @@ def test_refund_from_the_invoice_page(books, login):
     empty = office.get(f"/partners/{books.partner_id}/refunds/new").get_data(as_text=True)
     assert "has no credit to refund" in empty
     assert login("technician").get(f"/partners/{books.partner_id}/refunds/new").status_code == 403
+
+
+def test_client_should_get_a_refund_after_a_paid_invoice_is_credited(books, login):
+    """The everyday case: the invoice was paid, then credited in full; the customer gets the money back."""
+    inv = books.invoice("120.00")
+    books.a.post(f"/invoices/{inv['id']}/payments", json={"amount": "120.00", "method": "bank_transfer"})
+    office = login("back_office")
+    assert "Refund" not in office.get(f"/invoices/{inv['id']}").get_data(as_text=True)
+    r = books.a.post(f"/invoices/{inv['id']}/credit-notes", json={"mode": "cancel", "reason": "Wrong customer"})
+    assert r.status_code == 201, r.json
+    assert books.credit() == "120.00"
+    page = office.get(f"/invoices/{inv['id']}").get_data(as_text=True)
+    assert "Refund" in page
+    refund_url = f"/partners/{books.partner_id}/refunds/new?invoice_id={inv['id']}"
+    form = office.get(refund_url).get_data(as_text=True)
+    assert 'value="120.00"' in form
+    r = office.post(refund_url, data={"amount": "120.00", "date": date.today().isoformat(),
+                                      "method": "bank_transfer", "reference": "Back to FR76", "nonce": books.nonce(form)})
+    assert r.status_code == 302
+    assert books.credit() == "0.00"
+    refunds = books.a.get("/payments?direction=outbound").json["items"]
+    assert [(p["amount"], p["reference"]) for p in refunds] == [("120.00", "Back to FR76")]
