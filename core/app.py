@@ -7,8 +7,9 @@ from pathlib import Path
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from core import db as core_db
 from core import menu as core_menu
@@ -27,10 +28,19 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes stops at the largest id a table holds: a larger one is a 404, not a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: Config | None = None, addons: list[str] | None = None) -> Flask:
     config = config or Config()
     app = Flask("kontor", root_path=str(ROOT), static_folder=None, template_folder=None,
                 instance_path=str(ROOT / "instance"))
+    app.url_map.converters["int"] = IdConverter
     app.config.from_object(config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"check_same_thread": False,
@@ -174,6 +184,17 @@ def _error_handlers(app: Flask) -> None:
         if exc.status == 403:
             return render_template("core/error.html", status=403, message=exc.message), 403
         flash(exc.message, "error")
+        return redirect(request.referrer or url_for("core.dashboard"))
+
+    @app.errorhandler(DataError)
+    def data_error(exc: DataError):
+        """The database refused a value the schemas let through (a NUL character, a number out of range)."""
+        db.session.rollback()
+        log.warning("value refused by the database on %s %s: %s", request.method, request.path, exc.orig)
+        message = "A value cannot be stored (too large, or containing a NUL character); nothing was changed."
+        if is_api_request():
+            return error_response(422, "invalid_value", message)
+        flash(message, "error")
         return redirect(request.referrer or url_for("core.dashboard"))
 
     @app.errorhandler(HTTPException)
