@@ -215,3 +215,54 @@ def test_two_full_payments_racing_on_one_invoice(books, app, database_url):
         invoice = invoicing.get_invoice(inv["id"])
         assert invoice.amount_paid == invoice.amount_total == Decimal("100.00") and invoice.amount_due == 0
         assert invoicing.available_credit(books.partner_id) == Decimal("100.00")
+
+
+def test_two_refunds_racing_for_the_same_credit(books, app, database_url):
+    """Two app instances refund the customer's whole credit at once: the credit rows are locked, so one refund
+    pays it back and the other is refused (422 refund_exceeds_credit); the credit never goes below zero."""
+    inv = books.invoice("10.00")
+    books.a.post(f"/invoices/{inv['id']}/payments", json=books.body("60.00"))
+    assert books.credit() == "50.00"
+    other = create_app(TestConfig(database_url))
+    start = threading.Barrier(2, timeout=30)
+    results = []
+
+    def refund(a):
+        client = a.test_client()
+        start.wait()
+        r = client.post(f"/api/v1/partners/{books.partner_id}/refunds",
+                        json={"amount": "50.00", "method": "bank_transfer"},
+                        headers={"Authorization": f"Bearer {books.a.token}"})
+        results.append((r.status_code, r.get_json()))
+
+    try:
+        threads = [threading.Thread(target=refund, args=(a,)) for a in (app, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert sorted(s for s, _ in results) == [201, 422], results
+    refused = next(body for s, body in results if s == 422)
+    assert refused["error"]["code"] == "refund_exceeds_credit"
+    assert books.credit() == "0.00"
+    assert books.a.get("/payments?direction=outbound").json["total"] == 1
+
+
+def test_idempotency_key_on_payments_and_refunds(books, app):
+    inv = books.invoice("10.00")
+    body = {"partner_id": books.partner_id, "amount": "30.00", "method": "cash"}
+    first = books.a.post("/payments", json=body, headers={"Idempotency-Key": "multi-1"})
+    second = books.a.post("/payments", json=body, headers={"Idempotency-Key": "multi-1"})
+    assert first.status_code == second.status_code == 201 and first.json == second.json
+    assert books.get_invoice(inv["id"])["payment_state"] == "paid" and books.credit() == "20.00"
+    url = f"/partners/{books.partner_id}/refunds"
+    r1 = books.a.post(url, json={"amount": "20.00", "method": "cash"}, headers={"Idempotency-Key": "refund-1"})
+    r2 = books.a.post(url, json={"amount": "20.00", "method": "cash"}, headers={"Idempotency-Key": "refund-1"})
+    assert r1.status_code == r2.status_code == 201 and r1.json == r2.json
+    assert books.credit() == "0.00" and _payments(app) == 2
+    r3 = books.a.post(url, json={"amount": "19.00", "method": "cash"}, headers={"Idempotency-Key": "refund-1"})
+    assert r3.status_code == 422 and r3.json["error"]["code"] == "idempotency_key_reused"
