@@ -204,3 +204,13 @@ def test_bookkeeper_sees_no_draft_buttons_and_technician_no_page(setup, login):
     assert login("technician").get(f"/invoices/{inv['id']}").status_code == 403
     page = login("bookkeeper").get(f"/invoices/{inv['id']}").get_data(as_text=True)
     assert "Add credit note" in page and ">Send<" not in page
+
+
+def test_credit_note_date(setup):
+    a = setup.api
+    inv = setup.posted()
+    r = a.post(f"/invoices/{inv['id']}/credit-notes", json={"date": "2026-02-01"})
+    assert r.status_code == 422 and "date" in r.json["error"]["fields"]
+    note = _note(a, inv["id"], {"date": "2026-03-15"})
+    assert note["invoice_date"] == "2026-03-15"
+    assert a.post(f"/invoices/{inv['id']}/credit-notes", json={"date": "15/03/2026"}).status_code == 422
