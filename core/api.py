@@ -83,8 +83,20 @@ class DecimalString(ma.fields.Decimal):
 
 
 class Money(DecimalString):
+    """An amount in the currency's minor units: more decimals are refused, never silently rounded."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, places=2, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            try:
+                exponent = Decimal(value.strip()).as_tuple().exponent
+            except ArithmeticError:
+                exponent = 0  # the parent says "Not a valid number."
+            if isinstance(exponent, int) and exponent < -2:
+                raise ma.ValidationError("At most 2 decimals.")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def register_fields(api: Api) -> None:

@@ -1,7 +1,11 @@
 """Core forms (Flask-WTF: every form carries its CSRF token)."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+
+# A plain check (WTForms' Email() needs the email_validator package, which we do not ship): one @, a dot after it.
+EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Not a valid email address.")
 
 
 class LoginForm(FlaskForm):
@@ -11,7 +15,7 @@ class LoginForm(FlaskForm):
 
 class PartnerForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[Optional(), Email(), Length(max=200)])
+    email = EmailField("Email", validators=[Optional(), EMAIL, Length(max=200)])
     vat_id = StringField("VAT ID", validators=[Optional(), Length(max=40)])
     street = StringField("Street", validators=[Optional(), Length(max=200)])
     zip = StringField("ZIP", validators=[Optional(), Length(max=20)])
@@ -21,7 +25,7 @@ class PartnerForm(FlaskForm):
 
 class CompanyForm(FlaskForm):
     name = StringField("Company name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[Optional(), Email()])
+    email = EmailField("Email", validators=[Optional(), EMAIL])
     vat_id = StringField("VAT ID", validators=[Optional(), Length(max=40)])
     siren = StringField("SIREN", validators=[Optional(), Length(max=20)])
     street = StringField("Street", validators=[Optional()])

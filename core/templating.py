@@ -22,6 +22,24 @@ def status_label(state: str | None) -> str:
     return STATUS_LABELS.get(state or "", (state or "").replace("_", " ").capitalize())
 
 
+def sort_link(column: str, label: str) -> Markup:
+    """A column header that sorts the list by ``column`` (toggling direction), keeping the filters."""
+    args = request.args.to_dict()
+    current = args.get("sort", "")
+    descending = current == column
+    args["sort"] = f"-{column}" if descending else column
+    args.pop("page", None)
+    arrow = " ▲" if current == column else (" ▼" if current == f"-{column}" else "")
+    return Markup(f'<a href="{escape(url_for(request.endpoint, **(request.view_args or {}), **args))}">'
+                  f'{escape(label)}{arrow}</a>')
+
+
+def page_url(number: int) -> str:
+    args = request.args.to_dict()
+    args["page"] = str(number)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
 def install(app: Flask, kernel: Kernel) -> None:
     env = app.jinja_env
     env.filters["money"] = lambda amount, currency="EUR": format_money(amount, currency)
@@ -39,21 +57,9 @@ def install(app: Flask, kernel: Kernel) -> None:
             items = [i for group in kernel.hook.kontor_menu_items(user=user) for i in (group or [])]
             return sorted(items, key=lambda i: (i.order, i.label))
 
-        def sort_link(column: str, label: str) -> Markup:
-            """A column header that sorts the list by ``column`` (toggling direction), keeping the filters."""
-            args = request.args.to_dict()
-            current = args.get("sort", "")
-            descending = current == column
-            args["sort"] = f"-{column}" if descending else column
-            args.pop("page", None)
-            arrow = " ▲" if current == column else (" ▼" if current == f"-{column}" else "")
-            return Markup(f'<a href="{escape(url_for(request.endpoint, **(request.view_args or {}), **args))}">'
-                          f'{escape(label)}{arrow}</a>')
+        return {"menu": menu, "can": lambda p: can(user, p), "actor": user, "kernel": kernel,
+                "theme": app.config.get("THEME")}
 
-        def page_url(number: int) -> str:
-            args = request.args.to_dict()
-            args["page"] = str(number)
-            return url_for(request.endpoint, **(request.view_args or {}), **args)
-
-        return {"menu": menu, "can": lambda p: can(user, p), "actor": user, "sort_link": sort_link,
-                "page_url": page_url, "kernel": kernel, "theme": app.config.get("THEME")}
+    # Globals, not context: macros imported without context (core/macros.html's pager) can call them too.
+    env.globals["sort_link"] = sort_link
+    env.globals["page_url"] = page_url

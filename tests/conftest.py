@@ -26,8 +26,11 @@ PG_URL = os.environ.get("KONTOR_TEST_DATABASE_URL")
 PASSWORD = "correct-horse-battery"
 
 
+RUN_ID = uuid.uuid4().hex[:6]  # databases of concurrent test runs on one server never share a name
+
+
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f'{os.environ.get("PYTEST_XDIST_WORKER", "main")}_{RUN_ID}'
 
 
 class Databases:
@@ -87,7 +90,10 @@ class Databases:
 
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
-    return Databases(tmp_path_factory.mktemp("db"))
+    made = Databases(tmp_path_factory.mktemp("db"))
+    yield made
+    if made.template and PG_URL:
+        made.drop(made.template)
 
 
 @pytest.fixture
