@@ -48,8 +48,11 @@ def take(code: str, on_date: date, count: int = 1) -> int:
             fields={"invoice_date": ["Must not be before the last numbered document of its series."]},
         )
     first = row.next_number
+    # No ORM synchronisation: Sequence rows are never held as objects, and scanning the identity map on every
+    # number made a batch of N postings cost O(N²).
     db.session.execute(update(Sequence).where(Sequence.code == code, Sequence.year == year)
-                       .values(next_number=first + count, last_date=on_date))
+                       .values(next_number=first + count, last_date=on_date)
+                       .execution_options(synchronize_session=False))
     return first
 
 
