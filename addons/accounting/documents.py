@@ -73,9 +73,18 @@ def invoice_posted(invoice) -> JournalEntry:
     lines += [_line(account, -sign * amount, f"{label} {account.name}") for account, amount in income.values()]
     lines += [_line(account, -sign * amount, f"{label} {account.name}") for account, amount in taxes.values()]
     journal = "CN" if invoice.type == "credit_note" else "INV"
+    _lock_what_the_posting_settles(invoice)
     entry = _post(invoice.invoice_date, lines, journal, invoice.number, (invoice.type, invoice.id))
     invoice.journal_entry_id = entry.id
     return entry
+
+
+def _lock_what_the_posting_settles(invoice) -> None:
+    """Lock the invoice a credit note settles BEFORE the ledger's chain lock, as a payment does: documents first,
+    the chain last, so a payment and a credit note on the same invoice cannot deadlock."""
+    from addons.invoicing import services as invoicing
+    if invoice.credited_invoice_id is not None:
+        invoicing.get_invoice(invoice.credited_invoice_id, lock=True)
 
 
 def _money_journal(payment) -> Journal:

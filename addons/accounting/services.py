@@ -326,3 +326,17 @@ def receivable_open_amount(document_type: str, document_id: int) -> Decimal:
     if line is None:
         return ZERO
     return round_money(abs(line.debit - line.credit) - to_decimal(matched_amount(line.id)))
+
+
+# -- checks ------------------------------------------------------------------------------------------------------
+def unbalanced_entry_count() -> int:
+    """Posted entries whose debits and credits differ (should always be 0), computed in SQL."""
+    unbalanced = (select(JournalLine.entry_id).join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+                  .where(JournalEntry.state == "posted").group_by(JournalLine.entry_id)
+                  .having(func.round(func.sum(JournalLine.debit) - func.sum(JournalLine.credit), 2) != 0))
+    return db.session.scalar(select(func.count()).select_from(unbalanced.subquery())) or 0
+
+
+def verify_chain() -> dict:
+    """The hash chain over posted entries: ``{ok, entries_checked, first_broken}`` (see chain.verify)."""
+    return chain.verify()
