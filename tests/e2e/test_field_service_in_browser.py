@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 from playwright.sync_api import expect
 
-from conftest import DESKTOP, PHONE
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def _log_in(page, login, password):
