@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core import audit
 from core.errors import DomainError
@@ -69,7 +70,7 @@ def entries():
                                  "debit", "credit"],
                                 ([n or "", j, d.isoformat(), st, ref, a, p or "", lb, de, cr]
                                  for n, j, d, st, ref, a, p, lb, de, cr in rows))
-        page = paginate(query)
+        page = paginate(query.options(selectinload(JournalEntry.lines)))
     except ValueError:
         flash("A filter is not valid: dates are YYYY-MM-DD and the customer is a number.", "error")
         return redirect(url_for("accounting.entries"))
