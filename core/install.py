@@ -61,6 +61,7 @@ def install(app: Flask, demo_orders: int | None = None) -> list[str]:
 def load_demo(app: Flask, orders: int = 20, progress=None) -> None:
     """Each addon's ``demo.load(orders, progress)`` in load order (dependencies first)."""
     kernel = app.extensions["kontor"]
+    _demo_company()
     for addon in kernel.addons:
         try:
             module = importlib.import_module(f"{addon.module.__name__}.demo")
@@ -68,6 +69,17 @@ def load_demo(app: Flask, orders: int = 20, progress=None) -> None:
             continue
         module.load(orders=orders, progress=progress)
     db.session.commit()
+
+
+def _demo_company() -> None:
+    """A company that looks like one on the demo's documents (only while it still has the default name)."""
+    row = company()
+    if row.name == "My Company":
+        row.name, row.email, row.vat_id, row.siren = ("Kontor Services SARL", "factures@kontor-services.example",
+                                                      "FR32123456789", "123456789")
+        row.street, row.zip, row.city, row.country = "12 rue des Artisans", "69007", "Lyon", "FR"
+        row.iban = "FR76 3000 6000 0112 3456 7890 189"
+        db.session.flush()
 
 
 def is_initialised(app: Flask) -> bool:
