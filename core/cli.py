@@ -61,18 +61,27 @@ def build_cli(app: Flask) -> click.Group:
     def user():
         """Users and API tokens."""
 
+    # Roles: the core ones plus those addons grant permissions to (the portal's "customer").
+    roles = sorted(set(ROLES) | {r for granted in app.extensions["kontor"].permissions.values() for r in granted})
+
     @user.command("create")
     @click.argument("login")
-    @click.option("--role", required=True, type=click.Choice(ROLES))
+    @click.option("--role", required=True, type=click.Choice(roles))
     @click.option("--password", default=None, help="At least 8 characters; a random one when left out.")
     @click.option("--token", is_flag=True, help="Also make an API token; it is printed last, on its own line.")
-    def user_create(login, role, password, token):
+    @click.option("--partner-id", type=int, default=None, help="The customer a `customer` user stands for.")
+    def user_create(login, role, password, token, partner_id):
         """Create a user (and an API token)."""
         from core.errors import DomainError
+        from core.models import Partner
         from core.security import create_token, create_user
+        if role == "customer" and partner_id is None:
+            raise click.UsageError("A customer user needs --partner-id (the id of the customer it stands for).")
+        if partner_id is not None and db.session.get(Partner, partner_id) is None:
+            raise click.BadParameter(f"there is no customer {partner_id}.", param_hint="--partner-id")
         generated = None if password else secrets.token_urlsafe(12)
         try:
-            created = create_user(login, role, password or generated)
+            created = create_user(login, role, password or generated, partner_id=partner_id)
             value = create_token(created, name="cli") if token else None
             db.session.commit()
         except DomainError as exc:

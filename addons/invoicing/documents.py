@@ -219,7 +219,8 @@ def send(invoice: Invoice, to: str | None = None) -> str:
     message["From"] = current_app.config.get("SMTP_FROM") or settings.email
     message["To"] = address
     message["Subject"] = f"{title(invoice)} from {settings.name}"
-    context = {"invoice": invoice, "company": settings, "title": title(invoice)}
+    links = [link for group in services.hook().invoicing_email_links(invoice=invoice) for link in (group or [])]
+    context = {"invoice": invoice, "company": settings, "title": title(invoice), "links": links}
     message.set_content(render_template("invoicing/email.txt", **context))
     message.add_alternative(render_template("invoicing/email.html", **context), subtype="html")
     message.add_attachment(render_pdf(invoice), maintype="application", subtype="pdf",

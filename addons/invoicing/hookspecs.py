@@ -57,3 +57,10 @@ def invoicing_invoice_actions(invoice, user):
 def invoicing_invoice_panels(invoice, user):
     """Sections other addons add below ``invoice``'s lines: a list of ``markupsafe.Markup`` (render a template
     with ``flask.render_template``; everything user-typed escaped). May query what the panel shows."""
+
+
+@hookspec
+def invoicing_email_links(invoice):
+    """Extra links for the email that sends ``invoice``: a list of ``(label, url)`` pairs, printed below the
+    message in the text and HTML parts. Called while the email is built, inside the sending request: an
+    implementation may add and flush rows (e.g. a revocable link), never commit."""

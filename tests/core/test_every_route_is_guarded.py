@@ -4,6 +4,10 @@ PUBLIC = {
     "core.logout",         # POST + CSRF; logging out needs no permission
     "static",              # CSS, JS
     "api-docs.openapi_json",  # the OpenAPI document
+    # The portal's signed link (and its PDF) opens one invoice without a login: the signed, expiring, revocable
+    # token in the URL is the permission (addons/portal/services.open_link).
+    "portal.shared",
+    "portal.shared_pdf",
 }
 
 
