@@ -9,12 +9,12 @@ from core.api import Blueprint, ListArgs, page
 from core.errors import NotFound
 from core.security import current_actor, require
 
-from . import chain, reports, services
+from . import chain, mapping, reports, services
 from .models import Account, Journal
 from .queries import entry_query, sort_clause
 from .schemas import (AccountList, AccountPatchSchema, AccountSchema, AgedArgs, AgedSchema, EntryCreateSchema,
                       EntryList, EntryListArgs, EntrySchema, FecArgs, JournalList, LedgerArgs, LedgerSchema,
-                      LockDateSchema, PartnerLedgerArgs, PeriodArgs, ReverseSchema, TrialBalanceSchema, VerifySchema)
+                      LockDateSchema, MappingSchema, PartnerLedgerArgs, PeriodArgs, ReverseSchema, TrialBalanceSchema, VerifySchema)
 
 blp = Blueprint("accounting_api", __name__, description="Chart of accounts, journal entries, reports, ledger")
 
@@ -183,3 +183,20 @@ def fec_response(year: int) -> Response:
     filename = reports.fec_filename(year)
     return Response(stream_with_context(reports.fec_lines(year)), mimetype="text/plain; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@blp.route("/accounting/mapping")
+class Mapping(MethodView):
+    """Income account per product type (and per product), VAT account per tax, bank/cash account per journal;
+    payment methods name their journal (set in payments)."""
+
+    @require("accounting.read")
+    @blp.response(200, MappingSchema)
+    def get(self):
+        return mapping.current_mapping()
+
+    @require("accounting.chart")
+    @blp.arguments(MappingSchema)
+    @blp.response(200, MappingSchema)
+    def put(self, data):
+        return mapping.change_mapping(data)

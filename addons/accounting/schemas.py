@@ -188,3 +188,31 @@ class VerifySchema(ma.Schema):
     ok = ma.fields.Boolean()
     entries_checked = ma.fields.Integer()
     first_broken = ma.fields.Nested(BrokenSchema, allow_none=True)
+
+
+class ProductAccountItem(ma.Schema):
+    product_id = ma.fields.Integer(required=True)
+    account_code = ma.fields.String(allow_none=True, load_default=None)
+
+
+class TaxAccountItem(ma.Schema):
+    tax_id = ma.fields.Integer(required=True)
+    account_code = ma.fields.String(required=True)
+
+
+class JournalAccountItem(ma.Schema):
+    code = ma.fields.String(required=True)
+    account_code = ma.fields.String(allow_none=True, load_default=None)
+
+
+class MethodJournalItem(ma.Schema):
+    code = ma.fields.String()
+    journal = ma.fields.String()
+
+
+class MappingSchema(ma.Schema):
+    product_types = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    products = ma.fields.List(ma.fields.Nested(ProductAccountItem))
+    taxes = ma.fields.List(ma.fields.Nested(TaxAccountItem))
+    journals = ma.fields.List(ma.fields.Nested(JournalAccountItem))
+    payment_methods = ma.fields.List(ma.fields.Nested(MethodJournalItem), dump_only=True)
