@@ -69,8 +69,9 @@ def create_app(config: Config | None = None, addons: list[str] | None = None) ->
     api = Api(app)
     register_fields(api)
     app.extensions["kontor_api"] = api
-    from core import api_views, views
+    from core import api_views, imports, views
     app.register_blueprint(views.bp)
+    app.register_blueprint(imports.bp)
     api.register_blueprint(api_views.blp, url_prefix=API_PREFIX)
     for blueprint, options in kernel.blueprints:
         app.register_blueprint(blueprint, **options)

@@ -93,6 +93,29 @@ def build_cli(app: Flask) -> click.Group:
         if value:
             click.echo(value)
 
+    @cli.command("import")
+    @click.argument("kind")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--skip-invalid", is_flag=True, help="Import the valid rows and skip the others.")
+    def import_cmd(kind, file, skip_invalid):
+        """Import customers or products from a CSV file: python run.py import partners|products FILE.csv"""
+        from core import imports
+        from core.errors import DomainError
+        try:
+            importer = imports.get_importer(kind)
+            with open(file, "rb") as handle:
+                rows = imports.parse(handle.read(), importer)
+            result = imports.apply(importer, rows, skip_invalid=skip_invalid)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            for line in exc.fields.get("rows", []):
+                click.echo(f"  {line}", err=True)
+            raise click.ClickException(exc.message) from exc
+        for row in result["errors"]:
+            click.echo(f"  line {row.line}: {row.error}", err=True)
+        click.echo(f"{result['created']} {importer.label} imported, {result['skipped']} invalid rows skipped.")
+
     @cli.group()
     def addons():
         """Installed addons."""

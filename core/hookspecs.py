@@ -24,3 +24,10 @@ def kontor_dashboard_tiles(user):
 @hookspec
 def kontor_cli_commands():
     """Return a list of click commands (or groups) to add to ``run.py``'s command line."""
+
+
+@hookspec
+def kontor_importers():
+    """Return a list of ``core.imports.Importer`` (CSV imports: ``python run.py import KIND FILE`` and a page).
+
+    The importer's ``create(values)`` calls the addon's own service function; it may flush, never commit."""

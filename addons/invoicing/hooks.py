@@ -57,3 +57,9 @@ def kontor_dashboard_tiles(user):
         Tile("Overdue", format_money(overdue), f"{n_overdue} invoices past their due date", "invoicing.invoices",
              {"status": "overdue"}, tone="bad" if n_overdue else "", order=30),
     ]
+
+
+@hookimpl
+def kontor_importers():
+    from .imports import PRODUCTS
+    return [PRODUCTS]

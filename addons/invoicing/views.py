@@ -356,3 +356,4 @@ def _partner_invoicing():
                                          .order_by(Invoice.invoice_date.desc(), Invoice.id.desc()).limit(10)))
         return {"balance": services.partner_balance(partner_id), "overdue": overdue, "recent": recent}
     return {"partner_invoicing": partner_invoicing}
+from . import imports  # noqa: E402,F401  (the products CSV import page, on the same blueprint)
