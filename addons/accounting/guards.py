@@ -45,6 +45,10 @@ def _check(session) -> None:
                 entry = (state.deleted or [None])[0]
             if entry is not None and (obj in session.deleted or session.is_modified(obj)) and _was_posted(entry):
                 _refuse(entry)
+            for old_id in inspect(obj).attrs.entry_id.history.deleted or []:  # a line moved by its entry_id
+                old = session.get(JournalEntry, old_id) if old_id is not None else None
+                if old is not None and _was_posted(old):
+                    _refuse(old)
     for obj in session.new:
         if isinstance(obj, JournalLine) and obj.entry is not None and _was_posted(obj.entry):
             _refuse(obj.entry)

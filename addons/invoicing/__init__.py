@@ -13,7 +13,7 @@ PERMISSIONS = {
 
 
 def register(kernel):
-    from . import api, views
+    from . import api, guards, views  # noqa: F401  (guards: the listener that protects posted invoices)
     kernel.add_hookspecs(hookspecs)
     kernel.register_hooks(hooks)
     kernel.register_permissions(PERMISSIONS)

@@ -247,6 +247,7 @@ def post_invoice(invoice: Invoice) -> Invoice:
     invoice = get_invoice(invoice.id, lock=True)
     _check_postable(invoice)
     recompute(invoice)
+    db.session.flush()  # the lines' final amounts, while still a draft (the database refuses line changes after)
     code, prefix = SERIES[invoice.type]
     number = sequences.take(code, invoice.invoice_date)
     invoice.number = sequences.format_number(prefix, invoice.invoice_date.year, number)
