@@ -34,10 +34,12 @@ def _lock_row(code: str, year: int) -> Sequence:
     return session.execute(stmt).one()
 
 
-def take(code: str, on_date: date, count: int = 1) -> int:
+def take(code: str, on_date: date, count: int = 1, last_date: date | None = None) -> int:
     """Reserve ``count`` consecutive numbers of ``code`` for ``on_date``'s year; return the first.
 
     Refuses (NotChronological) a date before the last one numbered in the series, so number order is date order.
+    A batch numbering documents dated ``on_date`` .. ``last_date`` (same year, sorted by date) passes the last
+    date, which becomes the series' last numbered date.
     """
     year = on_date.year
     row = _lock_row(code, year)
@@ -51,7 +53,7 @@ def take(code: str, on_date: date, count: int = 1) -> int:
     # No ORM synchronisation: Sequence rows are never held as objects, and scanning the identity map on every
     # number made a batch of N postings cost O(N²).
     db.session.execute(update(Sequence).where(Sequence.code == code, Sequence.year == year)
-                       .values(next_number=first + count, last_date=on_date)
+                       .values(next_number=first + count, last_date=max(on_date, last_date or on_date))
                        .execution_options(synchronize_session=False))
     return first
 

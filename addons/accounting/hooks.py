@@ -17,6 +17,12 @@ def invoicing_invoice_posted(invoice):
 
 
 @hookimpl
+def invoicing_invoices_posted(invoices):
+    from . import batch
+    batch.invoices_posted(invoices)
+
+
+@hookimpl
 def invoicing_invoice_settled(invoice, settlement):
     documents.invoice_settled(invoice, settlement)
 

@@ -163,12 +163,16 @@ def load_orders(ids: list[int], lock: bool = True) -> list[ServiceOrder]:
 
 
 def invoice_orders(ids: list[int], group_by: str = "order", post: bool = False,
-                   invoice_date: date | None = None, result: BatchResult | None = None) -> BatchResult:
-    """Batch invoicing: one draft per order, or per customer; each invoice all or nothing (a savepoint), with
-    the orders that were refused and why. ``post`` posts the new drafts (invoicing.post_many)."""
+                   invoice_date: date | None = None, result: BatchResult | None = None,
+                   light: bool = False) -> BatchResult:
+    """Batch invoicing: one draft per order, or per customer, with the orders that were refused and why.
+    The drafts are written set-based (batch.create_drafts); ``post`` posts them through invoicing's batch path
+    (invoicing.batch.post_ids: all or nothing per invoice). ``light``: the result keeps only (id, total) of
+    each invoice instead of loading them (the command line)."""
     result = result or BatchResult()
     wanted = list(dict.fromkeys(ids))
-    orders = load_orders(wanted)
+    from . import batch
+    orders = batch.load_orders(wanted)
     found = {o.id for o in orders}
     for missing in (i for i in wanted if i not in found):
         result.refused.append({"order_id": missing, "number": None, "message": f"There is no service order {missing}."})
@@ -188,37 +192,34 @@ def invoice_orders(ids: list[int], group_by: str = "order", post: bool = False,
             result.refused.append({"order_id": order.id, "number": order.number, "message": exc.message})
             continue
         groups[order.partner_id if group_by == "partner" else order.id].append(order)
-    made: list[Invoice] = []
-    for members in groups.values():
-        lines = [line for order in members for line in invoice_lines(order, products, names)]
-        if not lines:
+    from addons.invoicing import batch as invoicing_batch
+    members_of = list(groups.values())
+    made = batch.create_drafts(members_of, lambda ms: [l for o in ms for l in invoice_lines(o, products, names)],
+                               invoice_date)
+    billed = {id(ms[0]) for _, _, ms in made}
+    for members in members_of:
+        if id(members[0]) not in billed:
             for order in members:
                 result.refused.append({"order_id": order.id, "number": order.number,
                                        "message": f"Service order {order.number} has nothing left to bill."})
-            continue
-        origin = (ORIGIN, members[0].id) if len(members) == 1 else None
-        try:
-            with db.session.begin_nested():
-                invoice = invoicing.create_invoice(members[0].partner_id, lines=lines, invoice_date=invoice_date,
-                                                   origin=origin)
-                for order in members:
-                    _reserve(order, invoice)
-                db.session.flush()
-        except DomainError as exc:
-            for order in members:
-                result.refused.append({"order_id": order.id, "number": order.number, "message": exc.message})
-            continue
-        made.append(invoice)
-    audit.record_many("service_order", [o.id for g in groups.values() for o in g if o.invoice_id], "invoice_created",
-                      "batch")
+    made_order_ids = [o.id for _, _, ms in made for o in ms]
+    audit.record_many("service_order", made_order_ids, "invoice_created", "batch")
     if post and made:
-        _, refused = invoicing.post_many(made)
-        for invoice, message in refused:
-            for order in (o for o in orders if o.invoice_id == invoice.id):
+        _, refused = invoicing_batch.post_ids([i for i, _, _ in made])
+        members_by_invoice = {i: ms for i, _, ms in made}
+        for invoice_id, message in refused:
+            for order in members_by_invoice.get(invoice_id, []):
                 result.refused.append({"order_id": order.id, "number": order.number,
-                                       "message": f"Draft #{invoice.id} was made but not posted: {message}"})
+                                       "message": f"Draft #{invoice_id} was made but not posted: {message}"})
         result.posted += len(made) - len(refused)
-    result.invoices.extend(made)
+    batch.expire_copies(made_order_ids)  # written set-based: ORM copies the session holds are stale
+    if light:
+        result.invoices.extend(_Done(i, total) for i, total, _ in made)
+    else:
+        loaded = {i.id: i for i in db.session.execute(
+            select(Invoice).where(Invoice.id.in_([i for i, _, _ in made]))
+            .execution_options(populate_existing=True)).scalars()} if made else {}
+        result.invoices.extend(loaded[i] for i, _, _ in made)
     return result
 
 
@@ -244,15 +245,12 @@ def chunks_by_customer(ids: list[int], group_by: str, size: int = 500) -> list[l
 
 
 def invoice_in_chunks(ids: list[int], group_by: str, post: bool, commit: Callable[[], None],
-                      progress: Callable[[int], None] | None = None, size: int = 500) -> BatchResult:
+                      progress: Callable[[int], None] | None = None, size: int = 1000) -> BatchResult:
     """For the command line: commit every ~``size`` invoices so memory stays flat (never inside an invoice)."""
     result = BatchResult()
     for chunk in chunks_by_customer(ids, group_by, size):
-        before = len(result.invoices)
-        invoice_orders(chunk, group_by=group_by, post=post, result=result)
-        totals = [i.amount_total for i in result.invoices[before:]]
+        invoice_orders(chunk, group_by=group_by, post=post, result=result, light=True)
         commit()
-        result.invoices[before:] = [_Done(i.id, t) for i, t in zip(result.invoices[before:], totals)]
         db.session.expunge_all()
         if progress:
             progress(len(chunk))

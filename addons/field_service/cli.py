@@ -18,7 +18,7 @@ def service_orders():
 @click.option("--post", is_flag=True, help="Post the invoices at once.")
 @click.option("--group-by", type=click.Choice(["order", "partner"]), default="order", show_default=True,
               help="One invoice per order, or one per customer.")
-@click.option("--chunk", default=500, show_default=True, type=click.IntRange(1, 100_000),
+@click.option("--chunk", default=1000, show_default=True, type=click.IntRange(1, 100_000),
               help="Commit every N invoices (memory stays flat).")
 def invoice(all_done, ids, post, group_by, chunk):
     """Invoice Done service orders: one draft per order or per customer, optionally posted."""

@@ -52,6 +52,12 @@ def invoicing_invoice_posted(invoice):
 
 
 @hookimpl
+def invoicing_invoices_posted(invoices):
+    from . import batch
+    batch.on_invoices_posted(invoices)
+
+
+@hookimpl
 def invoicing_invoice_cancelled(invoice, reason):
     if reason == "invoiced_externally":
         billing.on_invoice_final(invoice)

@@ -13,6 +13,25 @@ def invoicing_invoice_posted(invoice):
 
 
 @hookspec
+def invoicing_invoices_posted(invoices):
+    """The batch form of ``invoicing_invoice_posted``, for posting thousands at once (invoicing.batch).
+
+    ``invoices`` is a list of ``invoicing.batch.PostedInvoice`` snapshots (plain read-only records, NOT ORM
+    objects): id, type (always ``"invoice"``: credit notes are posted one by one), number, partner_id,
+    invoice_date, due_date, currency, amounts, origin_type/origin_id, redraft_of_id, and ``lines``
+    (``PostedLine``: id, product_id, tax_id, quantity, amounts, origin_type/origin_id), in number order. Their
+    rows are already posted in the database, inside the current transaction.
+
+    A plugin that implements this hook is NOT called through ``invoicing_invoice_posted`` for these invoices
+    (plugins that implement only the single hook still are, once per invoice, after this one). It must do for
+    every invoice exactly what its ``invoicing_invoice_posted`` does, with set-based statements (Core
+    ``insert``/``update``, executemany), never commit, and must not rely on ORM objects of these invoices being
+    fresh. Raising a ``DomainError`` aborts the whole chunk: it is rolled back (numbers included) and posted
+    again one invoice at a time through ``invoicing_invoice_posted``, so the refusing invoice is reported and
+    the others post."""
+
+
+@hookspec
 def invoicing_invoice_settled(invoice, settlement):
     """``settlement`` (an ``invoicing.models.Settlement``: kind payment | credit_note | credit, amount, source_type,
     source_id) reduced ``invoice.amount_due``. For kind ``credit`` the source is where the credit came from

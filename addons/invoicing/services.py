@@ -51,12 +51,19 @@ def _ensure_draft(invoice: Invoice, action: str = "change") -> None:
                           "Add a credit note to correct a posted invoice.", code="not_draft")
 
 
+def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, currency: str) -> tuple[Decimal, Decimal, Decimal]:
+    """A line's (untaxed, tax, total): each rounded to the currency. The ONE rule, for the ORM path
+    (compute_line) and the batch path (invoicing.batch)."""
+    untaxed = round_money(quantity * unit_price, currency)
+    tax = round_money(untaxed * tax_rate / 100, currency)
+    return untaxed, tax, untaxed + tax
+
+
 def compute_line(line: InvoiceLine, currency: str) -> None:
     tax = db.session.get(Tax, line.tax_id) if line.tax_id else None  # identity map: no query once loaded
     line.tax_rate = tax.rate if tax is not None else ZERO
-    line.amount_untaxed = round_money(line.quantity * line.unit_price, currency)
-    line.amount_tax = round_money(line.amount_untaxed * line.tax_rate / 100, currency)
-    line.amount_total = line.amount_untaxed + line.amount_tax
+    line.amount_untaxed, line.amount_tax, line.amount_total = line_amounts(line.quantity, line.unit_price,
+                                                                           line.tax_rate, currency)
 
 
 def recompute(invoice: Invoice) -> None:
@@ -265,6 +272,13 @@ def post_invoice(invoice: Invoice) -> Invoice:
 
 
 def post_many(invoices: list[Invoice]) -> tuple[list[Invoice], list[tuple[Invoice, str]]]:
+    """Post many drafts: the batch path (invoicing.batch: set-based, chunk by chunk) with, for any chunk where
+    something refuses, post_each's one savepoint per invoice. Same result as post_each, faster."""
+    from . import batch
+    return batch.post_many(invoices)
+
+
+def post_each(invoices: list[Invoice]) -> tuple[list[Invoice], list[tuple[Invoice, str]]]:
     """Post each in its own savepoint: one refusal does not stop the others, and takes no number."""
     posted, refused = [], []
     for invoice in sorted(invoices, key=lambda i: (i.invoice_date, i.id)):

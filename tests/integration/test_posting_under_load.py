@@ -150,7 +150,8 @@ def test_failures_after_the_number_is_taken_leave_no_gap(app):
             drafts = list(db.session.scalars(select(Invoice).where(Invoice.id.in_(ids))))
             posted, refused = services.post_many(drafts)
             db.session.commit()
-            assert len(refused) == len(plugin.failed) > 0
+            # The batch path calls the hook once more for a refused invoice (its chunk is retried one by one).
+            assert len(refused) == len(set(plugin.failed)) > 0
             assert {i.id for i, _ in refused} == set(plugin.failed)
             states = dict(db.session.execute(select(Invoice.id, Invoice.state).where(Invoice.id.in_(plugin.failed))).all())
             assert set(states.values()) == {"draft"}
@@ -158,7 +159,7 @@ def test_failures_after_the_number_is_taken_leave_no_gap(app):
                                      .where(Invoice.id.in_(plugin.failed), Invoice.number.is_not(None))) == 0
     finally:
         app.extensions["kontor"].pm.unregister(plugin)
-    _check_series(app, len(ids) - len(plugin.failed))
+    _check_series(app, len(ids) - len(set(plugin.failed)))
 
 
 def test_a_killed_batch_leaves_each_invoice_whole_or_draft(app, database_url):
