@@ -107,7 +107,7 @@ def register_fields(api: Api) -> None:
 # -- Lists ---------------------------------------------------------------------------------------------------------
 class ListArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1))  # beyond: 422, not a 500
 
 
 def page(query, args, order_by=None) -> dict:

@@ -188,10 +188,12 @@ def _error_handlers(app: Flask) -> None:
         return redirect(request.referrer or url_for("core.dashboard"))
 
     @app.errorhandler(DataError)
-    def data_error(exc: DataError):
+    @app.errorhandler(OverflowError)  # SQLite's driver refuses an integer beyond 64 bits before the database sees it
+    def data_error(exc: DataError | OverflowError):
         """The database refused a value the schemas let through (a NUL character, a number out of range)."""
         db.session.rollback()
-        log.warning("value refused by the database on %s %s: %s", request.method, request.path, exc.orig)
+        log.warning("value refused by the database on %s %s: %s", request.method, request.path,
+                    getattr(exc, "orig", exc))
         message = "A value cannot be stored (too large, or containing a NUL character); nothing was changed."
         if is_api_request():
             return error_response(422, "invalid_value", message)

@@ -54,9 +54,10 @@ def update_partner(partner: Partner, **values) -> Partner:
 
 def search_partners(query, text: str | None):
     if text:
-        like = f"%{text.strip()}%"
-        query = query.where(or_(Partner.name.ilike(like), Partner.email.ilike(like), Partner.city.ilike(like),
-                                Partner.vat_id.ilike(like)))
+        like = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Partner.name.ilike(like, "\\"), Partner.email.ilike(like, "\\"),
+                                Partner.city.ilike(like, "\\"),
+                                Partner.vat_id.ilike(like, "\\")))
     return query
 
 

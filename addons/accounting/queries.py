@@ -33,8 +33,8 @@ def entry_query(filters: dict) -> Select:
         query = query.where(exists(select(JournalLine.id).where(JournalLine.entry_id == JournalEntry.id,
                                                                 *line_filters)))
     if filters.get("q"):
-        like = f"%{str(filters['q']).strip()}%"
-        query = query.where(or_(JournalEntry.number.ilike(like), JournalEntry.ref.ilike(like)))
+        like = "%" + str(filters["q"]).strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(JournalEntry.number.ilike(like, "\\"), JournalEntry.ref.ilike(like, "\\")))
     return query
 
 

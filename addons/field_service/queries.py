@@ -29,9 +29,9 @@ def order_query(filters: dict) -> Select:
         query = query.where(ServiceOrder.scheduled_at <= datetime.combine(filters["date_to"], time.max,
                                                                           tzinfo=timezone.utc))
     if filters.get("q"):
-        like = f"%{filters['q'].strip()}%"
-        query = query.where(or_(ServiceOrder.number.ilike(like), Partner.name.ilike(like),
-                                ServiceOrder.description.ilike(like), ServiceOrder.site_address.ilike(like)))
+        like = "%" + filters["q"].strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(ServiceOrder.number.ilike(like, "\\"), Partner.name.ilike(like, "\\"),
+                                ServiceOrder.description.ilike(like, "\\"), ServiceOrder.site_address.ilike(like, "\\")))
     return query
 
 

@@ -28,8 +28,8 @@ def payment_query(filters: dict) -> Select:
         query = query.where(exists().where(PaymentAllocation.payment_id == Payment.id,
                                            PaymentAllocation.invoice_id == int(filters["invoice_id"])))
     if filters.get("q"):
-        like = f"%{filters['q'].strip()}%"
-        query = query.where(or_(Payment.reference.ilike(like), Partner.name.ilike(like)))
+        like = "%" + filters["q"].strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Payment.reference.ilike(like, "\\"), Partner.name.ilike(like, "\\")))
     return query
 
 
