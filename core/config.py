@@ -60,3 +60,7 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key"
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = database_url
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            # Test databases are thrown away: commits need not wait for the disk.
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True,
+                                              "connect_args": {"options": "-c synchronous_commit=off"}}

@@ -34,11 +34,17 @@ def _worker() -> str:
 
 
 class Databases:
-    """Makes a fresh database per test from a migrated template."""
+    """A fresh, migrated database per test.
+
+    SQLite: a copy of a template file migrated once per test session (a file copy takes a millisecond).
+    PostgreSQL: one database per test worker, migrated once; after each test its tables are emptied (TRUNCATE) and
+    the rows the install wrote are put back, which takes milliseconds where CREATE/DROP DATABASE took seconds.
+    """
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
         self.template: str | None = None
+        self.snapshot: list[tuple] = []
 
     def _admin(self):
         url = make_url(PG_URL)
@@ -48,7 +54,7 @@ class Databases:
         if self.template:
             return self.template
         if PG_URL:
-            name = f"kontor_tpl_{_worker()}"
+            name = f"kontor_w_{_worker()}"
             engine = self._admin()
             with engine.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -60,6 +66,10 @@ class Databases:
         app = create_app(TestConfig(url))
         install(app)
         with app.app_context():
+            if PG_URL:
+                self.snapshot = [(table, [dict(r) for r in db.session.execute(table.select()).mappings()])
+                                 for table in db.metadata.sorted_tables]
+            db.session.remove()
             db.engine.dispose()
         self.template = url
         return url
@@ -67,15 +77,40 @@ class Databases:
     def new(self) -> str:
         template = self.template_url()
         if PG_URL:
-            name = f"kontor_t_{_worker()}_{uuid.uuid4().hex[:8]}"
-            engine = self._admin()
-            with engine.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"'))
-            engine.dispose()
-            return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+            return template
         path = self.tmp / f"t_{uuid.uuid4().hex[:8]}.db"
         shutil.copyfile(self.tmp / "template.db", path)
         return f"sqlite:///{path}"
+
+    def reset(self, url: str) -> None:
+        """PostgreSQL: back to the state right after install (whatever the test committed or left behind)."""
+        engine = create_engine(url)
+        tables = [t for t, _ in self.snapshot]
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            conn.commit()
+            with conn.begin():
+                # Rows go without firing triggers (the ledger's triggers refuse deleting posted lines, as they
+                # should) and without waiting for the disk: this is a throwaway test database.
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                conn.execute(text("SET LOCAL synchronous_commit = off"))
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+                for table, rows in self.snapshot:
+                    if rows:
+                        conn.execute(table.insert(), rows)
+                for table in tables:
+                    if "id" in table.c and table.c.id.primary_key:
+                        conn.execute(text(
+                            f"SELECT setval(seq, COALESCE((SELECT max(id) FROM \"{table.name}\"), 0) + 1, false) "
+                            f"FROM pg_get_serial_sequence('\"{table.name}\"', 'id') AS seq WHERE seq IS NOT NULL"))
+                # A tamper test may have switched a trigger off: switch it back on.
+                for relation, trigger in conn.execute(text(
+                        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                        "WHERE NOT tgisinternal AND tgenabled = 'D'")).all():
+                    conn.execute(text(f'ALTER TABLE {relation} ENABLE TRIGGER "{trigger}"'))
+        engine.dispose()
 
     def drop(self, url: str) -> None:
         if PG_URL:
@@ -100,7 +135,10 @@ def databases(tmp_path_factory):
 def database_url(databases):
     url = databases.new()
     yield url
-    databases.drop(url)
+    if PG_URL:
+        databases.reset(url)
+    else:
+        databases.drop(url)
 
 
 @pytest.fixture
