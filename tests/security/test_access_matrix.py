@@ -36,7 +36,7 @@ def _world(app, shop, technician_id):
     payment = shop.pay(inv["id"], "20.00")
     draft = shop.invoice("30.00", post=False)
     a = shop.a
-    labour = a.post("/products", json={"code": "LAB", "name": "Labour", "type": "labour", "unit": "h",
+    labour = a.post("/products", json={"code": f"LAB{technician_id}", "name": "Labour", "type": "labour", "unit": "h",
                                        "unit_price": "60.00", "tax_id": shop.vat20}).json
     order = a.post("/service-orders", json={"partner_id": shop.partner_id, "description": "Boiler",
                                             "technician_id": technician_id,
@@ -46,7 +46,8 @@ def _world(app, shop, technician_id):
         assert r.status_code == 200, r.json
     assert a.post(f"/service-orders/{order['id']}/time-entries",
                   json={"hours": "1", "product_id": labour["id"], "date": "2026-11-25"}).status_code == 201
-    part = a.post("/products", json={"code": "VALVE", "name": "Valve", "type": "part", "unit_price": "25.00",
+    part = a.post("/products", json={"code": f"VALVE{technician_id}", "name": "Valve", "type": "part",
+                                     "unit_price": "25.00",
                                      "tax_id": shop.vat20}).json
     r = a.post(f"/service-orders/{order['id']}/parts", json={"product_id": part["id"], "quantity": "1"})
     assert r.status_code == 201, r.json
