@@ -113,3 +113,15 @@ print("|".join(r.headers.getlist("Set-Cookie")))
     assert out.returncode == 0, out.stderr[-2000:]
     cookie = next(c for c in out.stdout.strip().splitlines()[-1].split("|") if c.startswith("session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_csv_exports_neutralise_formulas(app, shop, login):
+    """A customer named like a spreadsheet formula is exported as text: = + - @ get a leading apostrophe."""
+    names = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-3+4", "@SUM(A1)"]
+    for name in names:
+        shop.invoice("10.00", partner_id=shop.customer(name))
+    csv_text = login("admin").get("/invoices.csv").get_data(as_text=True)
+    for name in names:
+        cell = "'" + name
+        assert cell.replace('"', '""') in csv_text or cell in csv_text, name
+        assert f",{name}," not in csv_text and f"\n{name}," not in csv_text
