@@ -265,10 +265,17 @@ def post_invoice(invoice: Invoice) -> Invoice:
     audit.record(invoice, "posted", invoice.number)
     if invoice.is_credit_note:
         _settle_credited_invoice(invoice)
-    elif company().auto_apply_credit:
+    elif company().auto_apply_credit and has_credit(invoice.partner_id):
         apply_credit(invoice)
     db.session.flush()
     return invoice
+
+
+def has_credit(partner_id: int) -> bool:
+    """Whether the customer has any unused credit (one indexed query; apply_credit locks and reads more)."""
+    return db.session.scalar(select(CustomerCredit.id).where(CustomerCredit.partner_id == partner_id,
+                                                             CustomerCredit.amount > CustomerCredit.amount_used)
+                             .limit(1)) is not None
 
 
 def post_many(invoices: list[Invoice]) -> tuple[list[Invoice], list[tuple[Invoice, str]]]:
