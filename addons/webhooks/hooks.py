@@ -13,11 +13,15 @@ def _money(value) -> str:
 
 
 def invoice_data(invoice) -> dict:
+    """An invoice as webhooks send it; also takes invoicing.batch.PostedInvoice snapshots, which are told about
+    right at posting, before anything settles them (so due = total, not paid)."""
     return {"id": invoice.id, "type": invoice.type, "number": invoice.number, "partner_id": invoice.partner_id,
             "invoice_date": invoice.invoice_date, "due_date": invoice.due_date, "currency": invoice.currency,
             "amount_untaxed": _money(invoice.amount_untaxed), "amount_tax": _money(invoice.amount_tax),
-            "amount_total": _money(invoice.amount_total), "amount_due": _money(invoice.amount_due),
-            "payment_state": invoice.payment_state, "credited_invoice_id": invoice.credited_invoice_id,
+            "amount_total": _money(invoice.amount_total),
+            "amount_due": _money(getattr(invoice, "amount_due", invoice.amount_total)),
+            "payment_state": getattr(invoice, "payment_state", "not_paid"),
+            "credited_invoice_id": invoice.credited_invoice_id,
             "origin": {"type": invoice.origin_type, "id": invoice.origin_id} if invoice.origin_type else None}
 
 
@@ -36,6 +40,12 @@ def kontor_menu_items(user):
 def invoicing_invoice_posted(invoice):
     event = "credit_note.posted" if invoice.type == "credit_note" else "invoice.posted"
     services.enqueue(event, invoice_data(invoice))
+
+
+@hookimpl
+def invoicing_invoices_posted(invoices):
+    """The batch form (a chunk of invoices posted at once): one endpoint query for the whole chunk."""
+    services.enqueue_many("invoice.posted", [invoice_data(i) for i in invoices])
 
 
 @hookimpl

@@ -99,19 +99,27 @@ def _json_default(value):
 def enqueue(event: str, data: dict, now: datetime | None = None) -> int:
     """One outbox row per active endpoint subscribed to ``event``, in the current transaction (flushed, never
     committed: a rollback of the event's transaction removes them). Returns how many rows."""
+    return enqueue_many(event, [data], now)
+
+
+def enqueue_many(event: str, items: list[dict], now: datetime | None = None) -> int:
+    """``enqueue`` for many events of one kind (a batch posting): one endpoint query, one bulk insert."""
     endpoints = [e for e in db.session.scalars(select(Endpoint).where(Endpoint.active.is_(True),
                                                                       Endpoint.deleted_at.is_(None)))
                  if event in e.event_list]
-    if not endpoints:
+    if not endpoints or not items:
         return 0
     now = now or utcnow()
-    event_id = "evt_" + uuid.uuid4().hex
-    body = json.dumps({"id": event_id, "event": event, "created_at": now.isoformat(), "data": data},
-                      default=_json_default, separators=(",", ":"), sort_keys=True)
-    db.session.add_all([Delivery(endpoint_id=e.id, event_id=event_id, event=event, payload=body,
-                                 next_attempt_at=now, created_at=now) for e in endpoints])
+    rows = []
+    for data in items:
+        event_id = "evt_" + uuid.uuid4().hex
+        body = json.dumps({"id": event_id, "event": event, "created_at": now.isoformat(), "data": data},
+                          default=_json_default, separators=(",", ":"), sort_keys=True)
+        rows.extend(Delivery(endpoint_id=e.id, event_id=event_id, event=event, payload=body,
+                             next_attempt_at=now, created_at=now) for e in endpoints)
+    db.session.add_all(rows)
     db.session.flush()
-    return len(endpoints)
+    return len(rows)
 
 
 def sign(secret: str, timestamp: int, body: str) -> str:
