@@ -250,3 +250,33 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+class Inbox:
+    """Messages a real local SMTP server (aiosmtpd) received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on 127.0.0.1 (random port) that the app sends to; yields its Inbox."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    inbox = Inbox()
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    app.config["SMTP_FROM"] = "invoices@kontor.test"
+    yield inbox
+    controller.stop()

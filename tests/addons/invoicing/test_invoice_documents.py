@@ -5,7 +5,6 @@ import email
 import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from facturx import get_xml_from_pdf, xml_check_xsd
 from lxml import etree
 
@@ -113,30 +112,6 @@ def test_pdf_of_unknown_invoice_is_404_and_technician_is_403(setup, api):
     assert setup.api.get("/invoices/999/pdf").status_code == 404
     inv = setup.posted()
     assert api("technician").get(f"/invoices/{inv['id']}/pdf").status_code == 403
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
-    app.config["SMTP_FROM"] = "invoices@kontor.test"
-    yield inbox
-    controller.stop()
 
 
 def _parts(envelope):

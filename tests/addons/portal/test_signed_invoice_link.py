@@ -4,34 +4,9 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    controller.stop()
 
 
 def _link(envelope) -> str:
