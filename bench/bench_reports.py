@@ -19,6 +19,7 @@ from common import print_rows, row, summary_ms
 from reports_data import ledger_app
 
 REPEATS = int(os.environ.get("KONTOR_BENCH_REPEATS", "20"))
+ONLY = os.environ.get("KONTOR_BENCH_ONLY", "")  # time only the figures whose name contains this
 
 
 def _times(fn, repeats: int = REPEATS) -> list[float]:
@@ -93,6 +94,8 @@ def measure(lines: int) -> list[dict]:
     month_to = month_from + timedelta(days=30)
 
     def timed(name: str, fn, target: str, repeats: int = REPEATS) -> None:
+        if ONLY not in name:
+            return
         with app.app_context():
             samples = _times(lambda: (fn(), db.session.rollback()), repeats)
         rows.append(row(f"{name} {tag}", summary_ms(samples), target))
@@ -152,6 +155,8 @@ def measure(lines: int) -> list[dict]:
             response = api.get(f"/api/v1/journal-entries?{q}", headers=headers)
             assert response.status_code == 200, response.get_data(as_text=True)[:300]
 
+        if ONLY not in f"entries {label}":
+            continue
         samples = _times(page)
         rows.append(row(f"entries page, {label} {tag}", summary_ms(samples), "p95 < 50 ms"))
         samples = _times(listing)
