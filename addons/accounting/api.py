@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import Response, stream_with_context
 from flask.views import MethodView
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.api import Blueprint, ListArgs, page
 from core.errors import NotFound
 from core.security import current_actor, require
 
 from . import chain, mapping, reports, services
-from .models import Account, Journal
+from .models import Account, Journal, JournalEntry
 from .queries import entry_query, sort_clause
 from .schemas import (AccountList, AccountPatchSchema, AccountSchema, AgedArgs, AgedSchema, EntryCreateSchema,
                       EntryList, EntryListArgs, EntrySchema, FecArgs, JournalList, LedgerArgs, LedgerSchema,
@@ -70,7 +71,8 @@ class Entries(MethodView):
     @blp.arguments(EntryListArgs, location="query")
     @blp.response(200, EntryList)
     def get(self, args):
-        return page(entry_query(args), args, order_by=sort_clause(args.get("sort")))
+        query = entry_query(args, args.get("sort")).options(selectinload(JournalEntry.lines))  # lines: one query
+        return page(query, args, order_by=sort_clause(args.get("sort")))
 
     @require("accounting.entries")
     @blp.arguments(EntryCreateSchema)

@@ -135,8 +135,9 @@ def invoices_posted(invoices) -> None:
     ids = insert_returning_ids(JournalEntry.__table__, entries)
     db.session.execute(insert(JournalLine.__table__), [
         {"entry_id": entry_id, "account_id": a.id, "partner_id": partner, "label": label, "debit": debit,
-         "credit": credit}
-        for entry_id, lines in zip(ids, entry_lines) for a, partner, label, debit, credit in lines])
+         "credit": credit, "posted_date": entry["date"], "due_date": invoice.due_date or entry["date"]}
+        for entry_id, entry, invoice, lines in zip(ids, entries, invoices, entry_lines)
+        for a, partner, label, debit, credit in lines])
     now = utcnow()
     et = JournalEntry.__table__
     db.session.execute(update(et).where(et.c.id.in_(ids)).values(state="posted", posted_at=now))

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core import sequences
 from core.extensions import db
@@ -24,7 +24,14 @@ CHUNK = 2000
 
 
 def _amount(value) -> str:
-    return f"{Decimal(value or 0):.2f}"
+    if not value:  # None, 0 and -0.00 alike, as Decimal(value or 0) had it
+        return "0.00"
+    # Decimal, int and float format to the same text as Decimal(value) would (a float's exact value, rounded).
+    return f"{Decimal(value) if isinstance(value, str) else value:.2f}"
+
+
+# json.dumps(body, ensure_ascii=False, separators=(",", ":")) without building an encoder per entry (verify).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def canonical(number: str, journal_code: str, on: date, lines: Iterable[tuple]) -> str:
@@ -32,7 +39,7 @@ def canonical(number: str, journal_code: str, on: date, lines: Iterable[tuple]) 
     body = [number, journal_code, on.isoformat(),
             [[code, partner_id or "", label or "", _amount(debit), _amount(credit)]
              for code, partner_id, label, debit, credit in lines]]
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(body)
 
 
 def digest(prev_hash: str | None, text: str) -> str:
@@ -52,43 +59,47 @@ def seal(entry: JournalEntry) -> None:
 
 
 def verify(chunk: int = CHUNK) -> dict:
-    """``{ok, entries_checked, first_broken: None | {entry_id, number, reason}}``."""
+    """``{ok, entries_checked, first_broken: None | {entry_id, number, reason}}``.
+
+    Streams plain rows on the session's connection (Core, no ORM objects): per chunk of ``chunk`` links, one
+    keyset query for the heads (chain_index > last) and one for their lines."""
     checked = 0
     prev_hash: str | None = None
     expected_index = 1
     last_index = 0
+    conn = db.session.connection()
+    heads_query = (select(JournalEntry.id, JournalEntry.number, JournalEntry.date, JournalEntry.chain_index,
+                          JournalEntry.prev_hash, JournalEntry.hash, Journal.code)
+                   .join(Journal, Journal.id == JournalEntry.journal_id)
+                   .where(JournalEntry.state == "posted", JournalEntry.chain_index > bindparam("last"))
+                   .order_by(JournalEntry.chain_index).limit(chunk))
+    lines_query = (select(JournalLine.entry_id, Account.code, JournalLine.partner_id, JournalLine.label,
+                          JournalLine.debit, JournalLine.credit)
+                   .join(Account, Account.id == JournalLine.account_id)
+                   .where(JournalLine.entry_id.in_(bindparam("ids", expanding=True)))
+                   .order_by(JournalLine.entry_id, JournalLine.id))
     while True:
-        heads = db.session.execute(
-            select(JournalEntry.id, JournalEntry.number, JournalEntry.date, JournalEntry.chain_index,
-                   JournalEntry.prev_hash, JournalEntry.hash, Journal.code)
-            .join(Journal, Journal.id == JournalEntry.journal_id)
-            .where(JournalEntry.state == "posted", JournalEntry.chain_index > last_index)
-            .order_by(JournalEntry.chain_index).limit(chunk)).all()
+        heads = conn.execute(heads_query, {"last": last_index}).all()
         if not heads:
             break
-        ids = [h.id for h in heads]
-        lines: dict[int, list[tuple]] = {i: [] for i in ids}
-        for row in db.session.execute(
-                select(JournalLine.entry_id, Account.code, JournalLine.partner_id, JournalLine.label,
-                       JournalLine.debit, JournalLine.credit)
-                .join(Account, Account.id == JournalLine.account_id)
-                .where(JournalLine.entry_id.in_(ids)).order_by(JournalLine.entry_id, JournalLine.id)):
-            lines[row.entry_id].append(tuple(row)[1:])
-        for h in heads:
+        lines: dict[int, list[tuple]] = {h[0]: [] for h in heads}
+        for row in conn.execute(lines_query, {"ids": list(lines)}).all():
+            lines[row[0]].append(row[1:])
+        for entry_id, number, on, chain_index, link, stored, code in heads:
             broken = None
-            if h.chain_index != expected_index:
+            if chain_index != expected_index:
                 broken = f"chain index {expected_index} is missing"
-            elif (h.prev_hash or None) != prev_hash:
+            elif (link or None) != prev_hash:
                 broken = "its link to the previous entry does not match"
-            elif digest(prev_hash, canonical(h.number, h.code, h.date, lines[h.id])) != h.hash:
+            elif digest(prev_hash, canonical(number, code, on, lines[entry_id])) != stored:
                 broken = "its content does not match its hash"
             if broken:
                 return {"ok": False, "entries_checked": checked,
-                        "first_broken": {"entry_id": h.id, "number": h.number, "reason": broken}}
+                        "first_broken": {"entry_id": entry_id, "number": number, "reason": broken}}
             checked += 1
-            prev_hash = h.hash
+            prev_hash = stored
             expected_index += 1
-            last_index = h.chain_index
+            last_index = chain_index
     # The counter knows how many links were made: a removed tail is a break too.
     made = sequences.peek(CHAIN_CODE, CHAIN_DATE.year) - 1
     if made > last_index:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import Base
@@ -71,6 +71,9 @@ class JournalEntry(Base):
         Index("ix_accounting_entries_journal_date", "journal_id", "date"),
         Index("ix_accounting_entries_origin", "origin_type", "origin_id"),
         Index("ix_accounting_entries_state_date", "state", "date"),
+        # The journal-entries list sorted by ref or state (date, number, journal and origin have theirs).
+        Index("ix_accounting_entries_ref", "ref", "id"),
+        Index("ix_accounting_entries_state_id", "state", "id"),
     )
     audit_type = "journal_entry"
 
@@ -106,12 +109,26 @@ class JournalEntry(Base):
         return sum((l.credit for l in self.lines), ZERO)
 
 
+POSTED_LINE = "posted_date IS NOT NULL"
+
+
 class JournalLine(Base):
+    """``posted_date`` and ``due_date`` copy what the reports need from the entry (and its invoice), so they read
+    posted lines from one covering index, without joining a million entries: ``posted_date`` is the entry's date,
+    set when it is posted (NULL while draft); ``due_date`` is when the line falls due (the invoice's due date for
+    invoice and credit note entries, else the entry's date), for aged receivables. Both never change once posted."""
     __tablename__ = "accounting_lines"
     __table_args__ = (
         Index("ix_accounting_lines_entry", "entry_id"),
         Index("ix_accounting_lines_account", "account_id", "entry_id"),
         Index("ix_accounting_lines_partner", "partner_id", "account_id"),
+        # Trial balance, general ledger (page, count, totals, opening balance as an index range sum).
+        Index("ix_accounting_lines_posted_account", "account_id", "posted_date", "entry_id", "id", "debit", "credit",
+              sqlite_where=text(POSTED_LINE), postgresql_where=text(POSTED_LINE)),
+        # Partner ledger and aged receivables.
+        Index("ix_accounting_lines_posted_partner", "partner_id", "posted_date", "entry_id", "id", "account_id",
+              "due_date", "debit", "credit", sqlite_where=text(POSTED_LINE + " AND partner_id IS NOT NULL"),
+              postgresql_where=text(POSTED_LINE + " AND partner_id IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("accounting_entries.id"))
@@ -120,6 +137,8 @@ class JournalLine(Base):
     label: Mapped[str] = mapped_column(Text, default="")
     debit: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
     credit: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    posted_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     entry: Mapped[JournalEntry] = relationship(back_populates="lines")
     account: Mapped[Account] = relationship(lazy="joined")

@@ -260,6 +260,9 @@ def post_entry(entry: JournalEntry) -> JournalEntry:
     entry.number = sequences.format_number(code, entry.date.year, seq)
     entry.fiscal_year = entry.date.year
     entry.seq = seq
+    due = line_due_date(entry.origin_type, entry.origin_id, entry.date)
+    for line in entry.lines:  # the reports' copy (models.JournalLine), written while the entry is still a draft
+        line.posted_date, line.due_date = entry.date, due
     db.session.flush()
     chain.seal(entry)
     entry.state = "posted"
@@ -268,6 +271,16 @@ def post_entry(entry: JournalEntry) -> JournalEntry:
     audit.record(entry, "posted", entry.number)
     hook().accounting_entry_posted(entry=entry)
     return entry
+
+
+def line_due_date(origin_type: str | None, origin_id: int | None, on: date) -> date:
+    """When an entry's lines fall due (aged receivables): the invoice's or credit note's due date, else its date."""
+    if origin_type in ("invoice", "credit_note") and origin_id:
+        from addons.invoicing.models import Invoice
+        invoice = db.session.get(Invoice, origin_id)
+        if invoice is not None and invoice.due_date is not None:
+            return invoice.due_date
+    return on
 
 
 def reversal_of(entry: JournalEntry) -> JournalEntry | None:

@@ -55,7 +55,8 @@ def _accounts():
 def entries():
     filters = _filters()
     try:
-        query = entry_query(_typed(filters)).order_by(*sort_clause(request.args.get("sort")))
+        sort = request.args.get("sort")
+        query = entry_query(_typed(filters), sort).order_by(*sort_clause(sort))
         if request.args.get("format") == "csv":
             entry_ids = query.with_only_columns(JournalEntry.id).subquery()
             rows = db.session.execute(
