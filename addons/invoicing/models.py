@@ -58,10 +58,13 @@ class Invoice(Base):
         Index("ix_invoicing_invoices_total", "amount_total"),
         Index("ix_invoicing_invoices_amount_due", "amount_due"),
         # Open invoices only (a fraction of all): the open/overdue lists and the outstanding/overdue totals.
-        Index("ix_invoicing_invoices_open_date", "invoice_date", sqlite_where=text(OPEN_WHERE),
-              postgresql_where=text(OPEN_WHERE)),
-        Index("ix_invoicing_invoices_open_due", "due_date", "amount_due", sqlite_where=text(OPEN_WHERE),
-              postgresql_where=text(OPEN_WHERE)),
+        # They lead with state and type although constant inside: SQLite (no statistics unless ANALYZE ran)
+        # prefers the index with the most equality terms, and would otherwise walk ix_..._type_date, an index of
+        # all invoices; and it checks those terms again, reading the table unless the index holds them.
+        Index("ix_invoicing_invoices_open_date", "state", "type", "invoice_date", "amount_due",
+              sqlite_where=text(OPEN_WHERE), postgresql_where=text(OPEN_WHERE)),
+        Index("ix_invoicing_invoices_open_due", "state", "type", "due_date", "amount_due",
+              sqlite_where=text(OPEN_WHERE), postgresql_where=text(OPEN_WHERE)),
     )
     audit_type = "invoice"
 

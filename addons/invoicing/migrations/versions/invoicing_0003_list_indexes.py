@@ -18,8 +18,8 @@ def upgrade() -> None:
     with op.batch_alter_table('invoicing_invoices', schema=None) as batch_op:
         batch_op.create_index('ix_invoicing_invoices_amount_due', ['amount_due'], unique=False)
         batch_op.create_index('ix_invoicing_invoices_due_date', ['due_date'], unique=False)
-        batch_op.create_index('ix_invoicing_invoices_open_date', ['invoice_date'], unique=False, sqlite_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"), postgresql_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"))
-        batch_op.create_index('ix_invoicing_invoices_open_due', ['due_date', 'amount_due'], unique=False, sqlite_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"), postgresql_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"))
+        batch_op.create_index('ix_invoicing_invoices_open_date', ['state', 'type', 'invoice_date', 'amount_due'], unique=False, sqlite_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"), postgresql_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"))
+        batch_op.create_index('ix_invoicing_invoices_open_due', ['state', 'type', 'due_date', 'amount_due'], unique=False, sqlite_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"), postgresql_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"))
         batch_op.create_index('ix_invoicing_invoices_partner_date', ['partner_id', 'invoice_date'], unique=False)
         batch_op.create_index('ix_invoicing_invoices_payment_date', ['payment_state', 'invoice_date'], unique=False)
         batch_op.create_index('ix_invoicing_invoices_total', ['amount_total'], unique=False)
