@@ -53,7 +53,9 @@ class Invoice(Base):
         # The list (queries.py): each filter with the default sort (date), and each sort.
         Index("ix_invoicing_invoices_type_date", "type", "invoice_date"),
         Index("ix_invoicing_invoices_partner_date", "partner_id", "invoice_date"),
-        Index("ix_invoicing_invoices_payment_date", "payment_state", "invoice_date"),
+        # Payment states are listed for posted invoices only: the three equalities, then the date to sort by
+        # (the count reads this index alone).
+        Index("ix_invoicing_invoices_payment_date", "payment_state", "state", "type", "invoice_date"),
         Index("ix_invoicing_invoices_due_date", "due_date"),
         Index("ix_invoicing_invoices_total", "amount_total"),
         Index("ix_invoicing_invoices_amount_due", "amount_due"),

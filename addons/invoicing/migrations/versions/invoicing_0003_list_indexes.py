@@ -21,7 +21,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_invoicing_invoices_open_date', ['state', 'type', 'invoice_date', 'amount_due'], unique=False, sqlite_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"), postgresql_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"))
         batch_op.create_index('ix_invoicing_invoices_open_due', ['state', 'type', 'due_date', 'amount_due'], unique=False, sqlite_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"), postgresql_where=sa.text("state = 'posted' AND type = 'invoice' AND amount_due > 0"))
         batch_op.create_index('ix_invoicing_invoices_partner_date', ['partner_id', 'invoice_date'], unique=False)
-        batch_op.create_index('ix_invoicing_invoices_payment_date', ['payment_state', 'invoice_date'], unique=False)
+        batch_op.create_index('ix_invoicing_invoices_payment_date', ['payment_state', 'state', 'type', 'invoice_date'], unique=False)
         batch_op.create_index('ix_invoicing_invoices_total', ['amount_total'], unique=False)
         batch_op.create_index('ix_invoicing_invoices_type_date', ['type', 'invoice_date'], unique=False)
 
