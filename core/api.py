@@ -13,7 +13,7 @@ import marshmallow as ma
 from flask import Response, g, request
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint  # noqa: F401  (addons import it from here)
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
@@ -112,7 +112,8 @@ class ListArgs(ma.Schema):
 
 def page(query, args, order_by=None) -> dict:
     """``{"items": [...], "total": N}`` for a select() statement; items are the ORM rows."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    from core.listing import count_statement
+    total = db.session.scalar(count_statement(query))
     if order_by is not None:
         query = query.order_by(*order_by) if isinstance(order_by, (list, tuple)) else query.order_by(order_by)
     items = list(db.session.scalars(query.limit(args["limit"]).offset(args["offset"])))

@@ -42,6 +42,7 @@ class Company(Base):
 class Partner(Base):
     """A customer."""
     __tablename__ = "core_partners"
+    __table_args__ = (Index("ix_core_partners_city", "city", "name"),)  # the customers list sorts by city
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str] = mapped_column(String(200), default="")

@@ -11,7 +11,7 @@ from core import partners as partner_rules
 from core.errors import DomainError
 from core.extensions import db
 from core.forms import CompanyForm, LoginForm, PartnerForm, UserForm
-from core.listing import paginate, sorted_query
+from core.listing import ListSpec, order_by, paginate, register_list, sorted_query
 from core.models import AddonState, LoginAttempt, Partner, User, company, utcnow
 from core.security import can, check_password, create_user, current_roles, require
 
@@ -82,6 +82,17 @@ def dashboard():
 
 # -- customers ---------------------------------------------------------------------------------------------------
 PARTNER_SORTS = {"name": Partner.name, "city": Partner.city, "created": Partner.id}
+
+
+def _partner_filters():
+    from core.api_views import PartnerListArgs
+    return PartnerListArgs
+
+
+register_list(ListSpec(name="partners", table=Partner.__tablename__,
+                       query=lambda filters, sort=None: partner_rules.search_partners(select(Partner), filters.get("q")),
+                       order=lambda key: order_by(PARTNER_SORTS, key, "name"), filters=_partner_filters,
+                       sorts=lambda: PARTNER_SORTS, substring=("q",)))
 
 
 @bp.route("/partners")

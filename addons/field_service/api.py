@@ -11,7 +11,7 @@ from addons.invoicing.schemas import InvoiceSchema
 
 from . import billing, services
 from .models import ServiceOrder
-from .queries import order_query, sort_clause
+from .queries import order_query, sort_clause, with_lines
 from .schemas import (FSBatchResultSchema, FSBatchSchema, FSOrderList, FSOrderListArgs, FSOrderPatchSchema, FSOrderSchema,
                       FSPartPatchSchema, FSPartSchema, FSScheduleSchema, FSTimeEntryPatchSchema, FSTimeEntrySchema)
 
@@ -28,7 +28,7 @@ class Orders(MethodView):
     @blp.arguments(FSOrderListArgs, location="query")
     @blp.response(200, FSOrderList)
     def get(self, args):
-        query = services.visible_orders(order_query(args), current_actor())
+        query = with_lines(services.visible_orders(order_query(args, args.get("sort")), current_actor()))
         return page(query, args, order_by=sort_clause(args.get("sort")))
 
     @require("field_service.write")

@@ -27,6 +27,10 @@ class ServiceOrder(Base):
     __table_args__ = (
         Index("ix_field_service_orders_state", "state", "partner_id"),
         Index("ix_field_service_orders_tech", "technician_id", "scheduled_at"),
+        # The list (queries.py) sorts by number (the id) by default: each filter with it.
+        Index("ix_field_service_orders_state_id", "state", "id"),
+        Index("ix_field_service_orders_tech_id", "technician_id", "id"),
+        Index("ix_field_service_orders_partner_id_id", "partner_id", "id"),
     )
     audit_type = "service_order"
 

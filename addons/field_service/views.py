@@ -50,7 +50,7 @@ def orders():
                "technician_id": args.get("technician_id", type=int), "partner_id": args.get("partner_id", type=int),
                "date_from": _parse_date(args.get("date_from")), "date_to": _parse_date(args.get("date_to")),
                "q": (args.get("q") or "").strip()[:200]}
-    query = services.visible_orders(order_query(filters), current_user).order_by(*sort_clause(args.get("sort")))
+    query = services.visible_orders(order_query(filters, args.get("sort")), current_user).order_by(*sort_clause(args.get("sort")))
     partners = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name).limit(500)).all()
     return render_template("field_service/orders.html", page=paginate(query), filters=filters, states=STATES,
                            technicians=services.technicians(), partners=partners, args=args)

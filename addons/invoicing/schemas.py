@@ -87,10 +87,14 @@ class InvoiceSchema(ma.Schema):
         return {"type": invoice.origin_type, "id": invoice.origin_id} if invoice.origin_type else None
 
     def dump_credit_notes(self, invoice: Invoice):
+        if hasattr(invoice, "listed_credit_note_ids"):  # loaded for a whole list page (queries.load_list_extras)
+            return invoice.listed_credit_note_ids
         return list(db.session.scalars(select(Invoice.id).where(Invoice.credited_invoice_id == invoice.id)
                                        .order_by(Invoice.id)))
 
     def dump_payments(self, invoice: Invoice):
+        if hasattr(invoice, "listed_payment_ids"):  # loaded for a whole list page (queries.load_list_extras)
+            return invoice.listed_payment_ids
         from .models import Settlement
         return sorted(set(db.session.scalars(select(Settlement.source_id).where(
             Settlement.invoice_id == invoice.id, Settlement.kind == "payment"))))

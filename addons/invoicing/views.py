@@ -53,17 +53,18 @@ def _filters() -> dict:
 @require("invoicing.read")
 def invoices():
     filters = _filters()
-    query = invoice_query(filters)
-    page = paginate(query.order_by(*sort_clause(request.args.get("sort"))))
+    sort = request.args.get("sort")
+    page = paginate(invoice_query(filters, sort).order_by(*sort_clause(sort)))
     partners = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name).limit(500)).all()
-    return render_template("invoicing/invoices.html", page=page, filters=filters, totals=list_totals(query),
+    return render_template("invoicing/invoices.html", page=page, filters=filters, totals=list_totals(invoice_query(filters)),
                            partners=partners, today=date.today())
 
 
 @bp.route("/invoices.csv")
 @require("invoicing.read")
 def invoices_csv() -> Response:
-    query = invoice_query(_filters()).order_by(*sort_clause(request.args.get("sort")))
+    sort = request.args.get("sort")
+    query = invoice_query(_filters(), sort).order_by(*sort_clause(sort))
     # Read every row now: the response streams after the request's session is gone.
     rows = [[i.number or "", "credit note" if i.is_credit_note else "invoice", i.partner.name,
              i.invoice_date.isoformat(), i.due_date.isoformat(), i.currency, i.amount_untaxed, i.amount_tax,

@@ -1,34 +1,53 @@
 """Products and taxes pages: list, search, create, edit."""
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
 from core.errors import DomainError, NotFound
 from core.extensions import db
-from core.listing import paginate, sorted_query
+from core.listing import ListSpec, order_by, paginate, register_list, sorted_query
 from core.security import require
 from core.views import form_failed
 
 from . import services
 from .forms import ProductForm, TaxForm
-from .models import Product, Tax
+from .models import PRODUCT_TYPES, Product, Tax
 from .views import bp
 
 PRODUCT_SORTS = {"code": Product.code, "name": Product.name, "type": Product.type, "price": Product.unit_price}
 
 
+class ProductFilters(ma.Schema):
+    """The products page's filters (``?q=`` code or name, ``?type=``)."""
+    q = ma.fields.String()
+    type = ma.fields.String(validate=ma.validate.OneOf(PRODUCT_TYPES))
+
+
+def product_query(filters: dict, sort: str | None = None):
+    query = select(Product).where(Product.active.is_(True))
+    q = (filters.get("q") or "").strip()
+    if q:
+        # A substring of code or name: the (small) products table is scanned, in code order.
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Product.code.ilike(like, escape="\\"), Product.name.ilike(like, escape="\\")))
+    if filters.get("type"):
+        query = query.where(Product.type == filters["type"])
+    return query
+
+
+register_list(ListSpec(name="products", table=Product.__tablename__, query=product_query,
+                       order=lambda key: order_by(PRODUCT_SORTS, key, "code"), filters=lambda: ProductFilters,
+                       sorts=lambda: PRODUCT_SORTS, substring=("q",)))
+
+
 @bp.route("/products")
 @require("products.read")
 def products():
-    query = select(Product).where(Product.active.is_(True))
     q = (request.args.get("q") or "").strip()
-    if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(Product.code.ilike(like, escape="\\"), Product.name.ilike(like, escape="\\")))
     kind = request.args.get("type")
-    if kind:
-        query = query.where(Product.type == kind)
+    query = product_query({"q": q, "type": kind})
     return render_template("invoicing/products.html", page=paginate(sorted_query(query, PRODUCT_SORTS, "code")),
                            q=q, kind=kind)
 

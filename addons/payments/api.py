@@ -8,7 +8,7 @@ from core.partners import get_partner
 from core.security import require
 
 from . import services
-from .queries import payment_query, sort_clause
+from .queries import payment_query, sort_clause, with_allocations
 from .schemas import (InvoicePaymentIn, MethodList, MethodSchema, PaymentIn, PaymentList, PaymentListArgs,
                       PaymentSchema, RefundIn)
 
@@ -30,7 +30,7 @@ class Payments(MethodView):
     @blp.arguments(PaymentListArgs, location="query")
     @blp.response(200, PaymentList)
     def get(self, args):
-        return page(payment_query(args), args, order_by=sort_clause("-date"))
+        return page(with_allocations(payment_query(args)), args, order_by=sort_clause("-date"))
 
     @require("payments.register")
     @blp.arguments(PaymentIn)

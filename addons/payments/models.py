@@ -28,7 +28,12 @@ class Payment(Base):
     """Money received from (inbound) or paid back to (outbound: a refund of credit) a customer."""
     __tablename__ = "payments_payments"
     __table_args__ = (Index("ix_payments_partner_date", "partner_id", "date"),
-                      Index("ix_payments_date", "date"))
+                      Index("ix_payments_date", "date"),
+                      # The list (queries.py): each filter with the default sort (date), and each sort.
+                      Index("ix_payments_method_date", "method_code", "date"),
+                      Index("ix_payments_direction_date", "direction", "date"),
+                      Index("ix_payments_amount", "amount"),
+                      Index("ix_payments_reference", "reference"))
     audit_type = "payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,7 +20,7 @@ from core.views import form_failed
 from . import services
 from .forms import MethodForm, PartnerPaymentForm, PaymentForm
 from .models import DIRECTIONS
-from .queries import payment_query, sort_clause
+from .queries import payment_query, sort_clause, with_allocations
 
 bp = Blueprint("payments", __name__)
 FILTERS = ("partner_id", "method", "direction", "date_from", "date_to", "q", "invoice_id")
@@ -47,7 +47,8 @@ def _filters() -> dict:
 @require("payments.read")
 def payments():
     filters = _filters()
-    query = payment_query(filters).order_by(*sort_clause(request.args.get("sort")))
+    sort = request.args.get("sort")
+    query = with_allocations(payment_query(filters, sort)).order_by(*sort_clause(sort))
     result = paginate(query)
     numbers = services.invoice_numbers(a.invoice_id for p in result.items for a in p.allocations)
     partners = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name).limit(500)).all()
