@@ -260,8 +260,7 @@ def post_entry(entry: JournalEntry) -> JournalEntry:
     entry.number = sequences.format_number(code, entry.date.year, seq)
     entry.fiscal_year = entry.date.year
     entry.seq = seq
-    db.session.flush()
-    chain.seal(entry)
+    chain.seal(entry)  # the number, the chain place and the state go to the database in one UPDATE below
     entry.state = "posted"
     entry.posted_at = utcnow()
     db.session.flush()

@@ -1,13 +1,19 @@
 """API schemas (marshmallow) for taxes, products, invoices and credit notes."""
 from __future__ import annotations
 
+import contextvars
+from dataclasses import dataclass, field
+from decimal import Decimal
+
 import marshmallow as ma
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy.orm import aliased
 
 from core.api import DecimalString, ListArgs, Money, list_schema
 from core.extensions import db
+from core.money import ZERO
 
-from .models import PRODUCT_TYPES, Invoice
+from .models import PRODUCT_TYPES, Invoice, InvoiceLine, Settlement
 
 
 class TaxSchema(ma.Schema):
@@ -31,6 +37,46 @@ class ProductPatchSchema(ProductSchema):
         partial = True
 
 
+@dataclass
+class Related:
+    """What an invoice shows of other rows: its credit notes, its payments, and per line the quantity credited."""
+    credit_notes: dict[int, list[int]] = field(default_factory=dict)
+    payments: dict[int, set[int]] = field(default_factory=dict)
+    credited: dict[int, Decimal] = field(default_factory=dict)
+
+
+_related: contextvars.ContextVar[Related | None] = contextvars.ContextVar("invoicing_related", default=None)
+
+
+def read_related(invoices: list[Invoice]) -> Related:
+    """Two queries for any number of invoices and lines (not one per field, per invoice and per line)."""
+    related = Related()
+    ids = [i.id for i in invoices]
+    if not ids:
+        return related
+    rows = db.session.execute(union_all(
+        select(literal("credit_note"), Invoice.credited_invoice_id, Invoice.id)
+        .where(Invoice.credited_invoice_id.in_(ids)),
+        select(literal("payment"), Settlement.invoice_id, Settlement.source_id)
+        .where(Settlement.invoice_id.in_(ids), Settlement.kind == "payment")))
+    for kind, invoice_id, other_id in rows:
+        if kind == "credit_note":
+            related.credit_notes.setdefault(invoice_id, []).append(other_id)
+        else:
+            related.payments.setdefault(invoice_id, set()).add(other_id)
+    # credit_notes.quantity_credited for every line at once: what credit notes that are not cancelled (drafts
+    # included) give back of each line; the same coalesce(sum()) so the figures read exactly as before.
+    line_ids = [l.id for i in invoices if i.type == "invoice" for l in i.lines]
+    if line_ids:
+        credit, note = aliased(InvoiceLine), aliased(Invoice)
+        related.credited = dict(db.session.execute(
+            select(InvoiceLine.id, func.coalesce(func.sum(case((note.state != "cancelled", credit.quantity))), 0))
+            .outerjoin(credit, credit.credited_line_id == InvoiceLine.id)
+            .outerjoin(note, note.id == credit.invoice_id)
+            .where(InvoiceLine.id.in_(line_ids)).group_by(InvoiceLine.id)).all())
+    return related
+
+
 class LineSchema(ma.Schema):
     id = ma.fields.Integer(allow_none=True)
     product_id = ma.fields.Integer(allow_none=True)
@@ -46,6 +92,13 @@ class LineSchema(ma.Schema):
     origin_type = ma.fields.String(dump_only=True, allow_none=True)
     origin_id = ma.fields.Integer(dump_only=True, allow_none=True)
     quantity_credited = DecimalString(dump_only=True)
+
+    def get_attribute(self, obj, attr, default):
+        if attr == "quantity_credited":
+            related = _related.get()
+            if related is not None and obj.id is not None:
+                return related.credited.get(obj.id, ZERO)  # not read: a credit note's line (credits nothing)
+        return super().get_attribute(obj, attr, default)
 
 
 class OriginSchema(ma.Schema):
@@ -83,17 +136,23 @@ class InvoiceSchema(ma.Schema):
     sent_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     is_overdue = ma.fields.Boolean(dump_only=True)
 
+    def dump(self, obj, *, many: bool | None = None):
+        """Read the rows the invoices show besides their own (read_related) once, then dump."""
+        many = self.many if many is None else many
+        token = _related.set(read_related(list(obj) if many else [obj]))
+        try:
+            return super().dump(obj, many=many)
+        finally:
+            _related.reset(token)
+
     def dump_origin(self, invoice: Invoice):
         return {"type": invoice.origin_type, "id": invoice.origin_id} if invoice.origin_type else None
 
     def dump_credit_notes(self, invoice: Invoice):
-        return list(db.session.scalars(select(Invoice.id).where(Invoice.credited_invoice_id == invoice.id)
-                                       .order_by(Invoice.id)))
+        return sorted(_related.get().credit_notes.get(invoice.id, []))
 
     def dump_payments(self, invoice: Invoice):
-        from .models import Settlement
-        return sorted(set(db.session.scalars(select(Settlement.source_id).where(
-            Settlement.invoice_id == invoice.id, Settlement.kind == "payment"))))
+        return sorted(_related.get().payments.get(invoice.id, set()))
 
 
 class InvoicePatchSchema(ma.Schema):

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from core import audit, sequences
 from core.errors import DomainError, InvalidTransition, NotFound, ValidationError
@@ -32,13 +33,18 @@ def hook():
 
 # -- drafts --------------------------------------------------------------------------------------------------
 def get_invoice(invoice_id: int, lock: bool = False) -> Invoice:
-    """The invoice; with ``lock``, its row is locked until the transaction ends (PostgreSQL)."""
+    """The invoice with its lines (one query); with ``lock``, its row is locked until the transaction ends
+    (PostgreSQL; the lines are read, not locked)."""
     if lock:
-        stmt = select(Invoice).where(Invoice.id == invoice_id).with_for_update(of=Invoice)
-        # Read the rows: populate_existing refreshes the loaded invoice only when its row is fetched, and the
-        # amounts must be the ones committed by whoever held the lock before us.
-        db.session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
-    invoice = db.session.get(Invoice, invoice_id)
+        stmt = (select(Invoice).where(Invoice.id == invoice_id).options(joinedload(Invoice.lines))
+                .with_for_update(of=Invoice))
+        # Read the row: populate_existing refreshes the loaded invoice only when its row is fetched, and the
+        # amounts must be the ones committed by whoever held the lock before us. (Not read again with get(): an
+        # object nobody refers to leaves the identity map, so get() would have to query once more.)
+        invoice = (db.session.execute(stmt.execution_options(populate_existing=True)).unique().scalars()
+                   .one_or_none())
+    else:
+        invoice = db.session.get(Invoice, invoice_id, options=[joinedload(Invoice.lines)])
     if invoice is None:
         raise NotFound(f"There is no invoice {invoice_id}.")
     return invoice
@@ -246,12 +252,16 @@ def _check_postable(invoice: Invoice) -> None:
         check_limits(invoice)
 
 
-def post_invoice(invoice: Invoice) -> Invoice:
+def post_invoice(invoice: Invoice | int) -> Invoice:
     """Draft -> posted: the final number, the hooks (the journal entry), then what the posting settles.
 
+    ``invoice`` is an Invoice or its id (the API passes the id: the row is then read once, already locked).
     All in the caller's transaction: if anything refuses, the caller rolls back and the number is not used.
     """
-    invoice = get_invoice(invoice.id, lock=True)
+    invoice = get_invoice(invoice if isinstance(invoice, int) else invoice.id, lock=True)
+    # Held for the whole posting: the accounting hook reads the lock date from the same row, and the session's
+    # identity map keeps an object only while someone refers to it (else each company() reads it again).
+    settings = company()
     _check_postable(invoice)
     recompute(invoice)
     db.session.flush()  # the lines' final amounts, while still a draft (the database refuses line changes after)
@@ -265,7 +275,7 @@ def post_invoice(invoice: Invoice) -> Invoice:
     audit.record(invoice, "posted", invoice.number)
     if invoice.is_credit_note:
         _settle_credited_invoice(invoice)
-    elif company().auto_apply_credit and has_credit(invoice.partner_id):
+    elif settings.auto_apply_credit and has_credit(invoice.partner_id):
         apply_credit(invoice)
     db.session.flush()
     return invoice
