@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import Date, Integer, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,6 +36,15 @@ def _lock_row(code: str, year: int) -> Sequence:
 
 
 _TABLE = Sequence.__table__
+# The usual case in one statement (built once: it runs for every number): bump an existing counter whose last date
+# is not after the new document's. The UPDATE takes the row lock (PostgreSQL: a second poster waits for our commit
+# or rollback, then re-checks the WHERE on the row we left), and RETURNING gives the bumped counter.
+_BUMP = (_TABLE.update()
+         .where(_TABLE.c.code == bindparam("seq_code"), _TABLE.c.year == bindparam("seq_year"),
+                _TABLE.c.last_date.is_(None) | (_TABLE.c.last_date <= bindparam("seq_on", type_=Date)))
+         .values(next_number=_TABLE.c.next_number + bindparam("seq_count", type_=Integer),
+                 last_date=bindparam("seq_last", type_=Date))
+         .returning(_TABLE.c.next_number))
 
 
 def take(code: str, on_date: date, count: int = 1, last_date: date | None = None) -> int:
@@ -54,18 +63,11 @@ def take(code: str, on_date: date, count: int = 1, last_date: date | None = None
 def _take(code: str, on_date: date, count: int, last_date: date | None) -> int:
     year = on_date.year
     new_last = max(on_date, last_date or on_date)
-    # The usual case in one statement: bump an existing counter whose last date is not after ``on_date``. The
-    # UPDATE takes the row lock (PostgreSQL: a second poster waits for our commit or rollback, then re-checks the
-    # WHERE on the row we left), and RETURNING gives the bumped counter, so the first number is that minus count.
-    # No row back: the series is new or the date is too early; the path below creates the row or says why.
-    bumped = db.session.execute(
-        _TABLE.update()
-        .where(_TABLE.c.code == code, _TABLE.c.year == year,
-               (_TABLE.c.last_date.is_(None)) | (_TABLE.c.last_date <= on_date))
-        .values(next_number=_TABLE.c.next_number + count, last_date=new_last)
-        .returning(_TABLE.c.next_number)).scalar()
+    bumped = db.session.execute(_BUMP, {"seq_code": code, "seq_year": year, "seq_on": on_date, "seq_count": count,
+                                        "seq_last": new_last}).scalar()
     if bumped is not None:
         return bumped - count
+    # No row back: the series is new or the date is too early; the path below creates the row or says why.
     row = _lock_row(code, year)
     if row.last_date is not None and on_date < row.last_date:
         raise NotChronological(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import marshmallow as ma
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from core.api import DecimalString, ListArgs, Money, list_schema
@@ -48,32 +48,35 @@ class Related:
 _related: contextvars.ContextVar[Related | None] = contextvars.ContextVar("invoicing_related", default=None)
 
 
+# Built once (aliases are costly to build, and these run on every invoice the API shows).
+_CREDIT, _NOTE = aliased(InvoiceLine), aliased(Invoice)
+_RELATED_IDS = union_all(
+    select(literal("credit_note"), Invoice.credited_invoice_id, Invoice.id)
+    .where(Invoice.credited_invoice_id.in_(bindparam("ids", expanding=True))),
+    select(literal("payment"), Settlement.invoice_id, Settlement.source_id)
+    .where(Settlement.invoice_id.in_(bindparam("ids", expanding=True)), Settlement.kind == "payment"))
+# credit_notes.quantity_credited for many lines at once: what credit notes that are not cancelled (drafts
+# included) give back of each line, with the same coalesce(sum()) so the figures read exactly as before.
+_CREDITED = (select(InvoiceLine.id, func.coalesce(func.sum(case((_NOTE.state != "cancelled", _CREDIT.quantity))), 0))
+             .outerjoin(_CREDIT, _CREDIT.credited_line_id == InvoiceLine.id)
+             .outerjoin(_NOTE, _NOTE.id == _CREDIT.invoice_id)
+             .where(InvoiceLine.id.in_(bindparam("line_ids", expanding=True))).group_by(InvoiceLine.id))
+
+
 def read_related(invoices: list[Invoice]) -> Related:
     """Two queries for any number of invoices and lines (not one per field, per invoice and per line)."""
     related = Related()
     ids = [i.id for i in invoices]
     if not ids:
         return related
-    rows = db.session.execute(union_all(
-        select(literal("credit_note"), Invoice.credited_invoice_id, Invoice.id)
-        .where(Invoice.credited_invoice_id.in_(ids)),
-        select(literal("payment"), Settlement.invoice_id, Settlement.source_id)
-        .where(Settlement.invoice_id.in_(ids), Settlement.kind == "payment")))
-    for kind, invoice_id, other_id in rows:
+    for kind, invoice_id, other_id in db.session.execute(_RELATED_IDS, {"ids": ids}):
         if kind == "credit_note":
             related.credit_notes.setdefault(invoice_id, []).append(other_id)
         else:
             related.payments.setdefault(invoice_id, set()).add(other_id)
-    # credit_notes.quantity_credited for every line at once: what credit notes that are not cancelled (drafts
-    # included) give back of each line; the same coalesce(sum()) so the figures read exactly as before.
     line_ids = [l.id for i in invoices if i.type == "invoice" for l in i.lines]
     if line_ids:
-        credit, note = aliased(InvoiceLine), aliased(Invoice)
-        related.credited = dict(db.session.execute(
-            select(InvoiceLine.id, func.coalesce(func.sum(case((note.state != "cancelled", credit.quantity))), 0))
-            .outerjoin(credit, credit.credited_line_id == InvoiceLine.id)
-            .outerjoin(note, note.id == credit.invoice_id)
-            .where(InvoiceLine.id.in_(line_ids)).group_by(InvoiceLine.id)).all())
+        related.credited = dict(db.session.execute(_CREDITED, {"line_ids": line_ids}).all())
     return related
 
 
