@@ -106,9 +106,38 @@ def wait_ready(base: str, token: str, server: subprocess.Popen, timeout: float =
     raise SystemExit(f"gunicorn did not answer on {base} within {timeout:.0f} s")
 
 
-def run_wrk(base: str, script: str, seconds: int, options: list[str]) -> dict:
-    out = subprocess.run(["wrk", *options, f"-d{seconds}s", "--timeout", "5s", "-s", script, base],
-                         capture_output=True, text=True, timeout=seconds + 60)
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes used so far (Linux /proc), to report CPU per request: unlike req/s,
+    it hardly depends on what else the machine is doing."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def run_wrk(base: str, script: str, seconds: int, options: list[str], workers: list[int] | None = None) -> dict:
+    before = cpu_seconds(workers or [])
+    wrk = subprocess.Popen(["wrk", *options, f"-d{seconds}s", "--timeout", "5s", "-s", script, base],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stdout, stderr = wrk.communicate(timeout=seconds + 60)
+    worker_cpu = cpu_seconds(workers or []) - before
+    out = subprocess.CompletedProcess(wrk.args, wrk.returncode, stdout, stderr)
     if out.returncode != 0:
         raise SystemExit(f"wrk failed ({out.returncode}):\n{out.stderr or out.stdout}")
     line = next((l for l in out.stdout.splitlines() if l.startswith("KONTOR_RESULT ")), None)
@@ -117,6 +146,7 @@ def run_wrk(base: str, script: str, seconds: int, options: list[str]) -> dict:
     result = json.loads(line.split(" ", 1)[1])
     non_2xx = next((l for l in out.stdout.splitlines() if "Non-2xx or 3xx responses" in l), "")
     result["non_2xx"] = int(non_2xx.rsplit(":", 1)[1]) if non_2xx else 0
+    result["worker_cpu"] = worker_cpu
     return result
 
 
@@ -129,7 +159,8 @@ def main(seconds: int = 15, invoices: int = 1000) -> list[dict]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, KONTOR_DATABASE_URL=url, KONTOR_SECRET_KEY="bench-web-throughput")
-    server = subprocess.Popen([str(GUNICORN), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+    extra = shlex.split(os.environ.get("KONTOR_BENCH_GUNICORN", ""))
+    server = subprocess.Popen([str(GUNICORN), "-w", str(WORKERS), *extra, "-b", f"127.0.0.1:{port}",
                                "--log-level", "warning", "core.app:create_app()"], cwd=ROOT, env=env)
     try:
         wait_ready(base, token, server)
@@ -139,7 +170,7 @@ def main(seconds: int = 15, invoices: int = 1000) -> list[dict]:
         try:
             run_wrk(base, script, 2, options)  # warm-up: both workers import, connect and fill their caches
             before = load()
-            result = run_wrk(base, script, seconds, options)
+            result = run_wrk(base, script, seconds, options, children(server.pid))
             after = load()
         finally:
             os.unlink(script)
@@ -154,11 +185,12 @@ def main(seconds: int = 15, invoices: int = 1000) -> list[dict]:
     errors = {k: result[k] for k in ("connect", "read", "write", "timeout") if result[k]}
     ms = {k: result[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "max", "mean", "stdev")}
     return [
-        row(f"GET /api/v1/invoices/{{id}}, gunicorn -w {WORKERS}, {database}",
+        row(f"GET /api/v1/invoices/{{id}}, gunicorn -w {WORKERS}{' ' + ' '.join(extra) if extra else ''}, {database}",
             f"{rate:,.0f} req/s over {result['duration_us'] / 1e6:.0f} s ({result['requests']:,} requests, "
             f"wrk {' '.join(options)}, {len(ids):,} posted invoices); latency p50 {ms['p50']:.1f} ms, "
             f"p90 {ms['p90']:.1f} ms, p99 {ms['p99']:.1f} ms, max {ms['max']:.1f} ms, "
-            f"stdev {ms['stdev']:.1f} ms; non-2xx {result['non_2xx']}, socket errors "
+            f"stdev {ms['stdev']:.1f} ms; gunicorn workers' CPU {result['worker_cpu'] * 1000 / result['requests']:.2f} ms"
+            f"/request; non-2xx {result['non_2xx']}, socket errors "
             f"{sum(errors.values())}{' ' + json.dumps(errors) if errors else ''}; {before} / after {after}",
             ">= 500 req/s, no errors"),
     ]
