@@ -5,7 +5,8 @@
     KONTOR_BENCH_WRK="-t1 -c8"                                                     the load tool's threads/connections
 
 Builds a bench database with INVOICES posted invoices (two lines each) and an admin's API token, starts
-``gunicorn -w 2 'core.app:create_app()'`` on a free port of 127.0.0.1 with the database in KONTOR_DATABASE_URL,
+``gunicorn -w 2 'core.app:create_app()'`` (worker class and threads from gunicorn.conf.py; KONTOR_BENCH_GUNICORN adds
+options, e.g. "-k sync") on a free port of 127.0.0.1 with the database in KONTOR_DATABASE_URL,
 waits until it answers, warms it up for 2 s, then runs ``wrk`` for SECONDS against random invoice ids with the bearer
 token (a generated Lua script), prints requests/s, latency percentiles and every non-2xx answer or socket error,
 and stops gunicorn (SIGTERM, then waits for it).
@@ -185,7 +186,7 @@ def main(seconds: int = 15, invoices: int = 1000) -> list[dict]:
     errors = {k: result[k] for k in ("connect", "read", "write", "timeout") if result[k]}
     ms = {k: result[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "max", "mean", "stdev")}
     return [
-        row(f"GET /api/v1/invoices/{{id}}, gunicorn -w {WORKERS}{' ' + ' '.join(extra) if extra else ''}, {database}",
+        row(f"GET /api/v1/invoices/{{id}}, gunicorn -w {WORKERS} {' '.join(extra) or 'gunicorn.conf.py'}, {database}",
             f"{rate:,.0f} req/s over {result['duration_us'] / 1e6:.0f} s ({result['requests']:,} requests, "
             f"wrk {' '.join(options)}, {len(ids):,} posted invoices); latency p50 {ms['p50']:.1f} ms, "
             f"p90 {ms['p90']:.1f} ms, p99 {ms['p99']:.1f} ms, max {ms['max']:.1f} ms, "
