@@ -142,7 +142,9 @@ class InvoiceSchema(ma.Schema):
     def dump(self, obj, *, many: bool | None = None):
         """Read the rows the invoices show besides their own (read_related) once, then dump."""
         many = self.many if many is None else many
-        token = _related.set(read_related(list(obj) if many else [obj]))
+        if many:
+            obj = list(obj)  # read twice: by read_related, then by the dump
+        token = _related.set(read_related(obj if many else [obj]))
         try:
             return super().dump(obj, many=many)
         finally:
