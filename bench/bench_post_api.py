@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -62,7 +61,7 @@ WARM_UP = 6  # untimed postings over HTTP first: each worker compiles its statem
 def over_http(url: str, ids: list[int], token: str) -> list[float]:
     """gunicorn -w 2 on a free port of 127.0.0.1, one POST at a time (a fresh connection each, as wrk would see);
     the first WARM_UP ids are posted untimed."""
-    from bench_web_throughput import GUNICORN, free_port, wait_ready
+    from bench_web_throughput import GUNICORN, free_port, stop, wait_ready
     port = free_port()
     env = dict(os.environ, KONTOR_DATABASE_URL=url, KONTOR_SECRET_KEY="bench-post-api")
     server = subprocess.Popen([str(GUNICORN), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
@@ -82,12 +81,7 @@ def over_http(url: str, ids: list[int], token: str) -> list[float]:
             assert response.status == 200, body[:500]
         samples = samples[WARM_UP:]
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     return samples
 
 

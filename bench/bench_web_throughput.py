@@ -107,6 +107,16 @@ def wait_ready(base: str, token: str, server: subprocess.Popen, timeout: float =
     raise SystemExit(f"gunicorn did not answer on {base} within {timeout:.0f} s")
 
 
+def stop(server: subprocess.Popen) -> None:
+    """gunicorn stops cleanly on SIGTERM (workers finish their request); killed if it takes more than 30 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time the processes used so far (Linux /proc), to report CPU per request: unlike req/s,
     it hardly depends on what else the machine is doing."""
@@ -176,12 +186,7 @@ def main(seconds: int = 15, invoices: int = 1000) -> list[dict]:
         finally:
             os.unlink(script)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     rate = result["requests"] / (result["duration_us"] / 1e6)
     errors = {k: result[k] for k in ("connect", "read", "write", "timeout") if result[k]}
     ms = {k: result[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "max", "mean", "stdev")}
