@@ -3,7 +3,7 @@
     python run.py                  first run: create the SQLite database, install addons, demo data, serve
     python run.py init [--demo]    create or upgrade the schema of every installed addon
     python run.py serve            serve on http://127.0.0.1:5000
-    gunicorn -w 4 run:app          production (``app`` is the WSGI application)
+    gunicorn -w 4 run:app          production (``app`` is the WSGI application; settings in gunicorn.conf.py)
 """
 from __future__ import annotations
 

@@ -46,7 +46,8 @@ def create_app(config: Config | None = None, addons: list[str] | None = None) ->
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"check_same_thread": False,
                                                                              "timeout": 60}})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        # No ping in front of every request: core.db pings a pooled connection that was idle (ping_idle_connections).
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
 
     kernel = Kernel(paths=[Path(p) for p in app.config.get("EXTRA_ADDON_PATHS", [])], only=addons)
     kernel.register_permissions(CORE_PERMISSIONS)

@@ -7,15 +7,45 @@ locked". Read-only requests (GET/HEAD) start a plain deferred transaction.
 from __future__ import annotations
 
 import contextvars
+import time
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 read_only: contextvars.ContextVar[bool] = contextvars.ContextVar("kontor_read_only", default=False)
 
 
+# A pooled connection is checked (a round trip) only when it was idle this long: a server restart or a dropped
+# connection is then found before a request uses it, without a ping in front of every request of a busy server.
+IDLE_PING_SECONDS = 10.0
+
+
+def ping_idle_connections(engine: Engine, idle: float = IDLE_PING_SECONDS) -> None:
+    """``pool_pre_ping`` for connections idle more than ``idle`` seconds (SQLAlchemy's pessimistic disconnect
+    handling: a failed ping raises DisconnectionError, and the pool replaces the connection and tries again)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["kontor_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        since = record.info.get("kontor_idle_since")
+        if since is not None and time.monotonic() - since < idle:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # whatever the driver raises for a dead connection
+            raise DisconnectionError(f"the pooled connection does not answer: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection does not answer")
+
+
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
+        if not engine.pool._pre_ping:  # pool_pre_ping set by the configuration wins
+            ping_idle_connections(engine)
         return
 
     @event.listens_for(engine, "connect")

@@ -11,7 +11,7 @@ from functools import wraps
 
 from flask import current_app, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import Forbidden, Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -81,9 +81,12 @@ def create_token(user: User, name: str = "") -> str:
     return token
 
 
+# Built once: every API request runs it (building the statement cost as much as running it).
+_TOKEN_USER = select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == bindparam("h"))
+
+
 def user_for_token(token: str) -> User | None:
-    row = db.session.execute(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_hash == hash_token(token))).scalar()
+    row = db.session.execute(_TOKEN_USER, {"h": hash_token(token)}).scalar()
     return row if row is not None and row.active else None
 
 

@@ -1,15 +1,16 @@
 """Gapless numbering per (sequence code, year).
 
-The counter row is read and bumped inside the caller's transaction: on PostgreSQL with ``SELECT ... FOR UPDATE``
-(a second poster waits until the first commits or rolls back), on SQLite inside the ``BEGIN IMMEDIATE`` that every
-writing transaction takes (core.db). If the transaction rolls back, the bump rolls back with it, so a number is
-used exactly when the document that took it is committed: no gaps, no repeats.
+The counter row is bumped inside the caller's transaction: on PostgreSQL under the row lock that ``UPDATE`` (or,
+for a new series, ``SELECT ... FOR UPDATE``) takes, so a second poster waits until the first commits or rolls
+back; on SQLite inside the ``BEGIN IMMEDIATE`` that every writing transaction takes (core.db). If the transaction
+rolls back, the bump rolls back with it, so a number is used exactly when the document that took it is committed:
+no gaps, no repeats.
 """
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import Date, Integer, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,6 +35,18 @@ def _lock_row(code: str, year: int) -> Sequence:
     return session.execute(stmt).one()
 
 
+_TABLE = Sequence.__table__
+# The usual case in one statement (built once: it runs for every number): bump an existing counter whose last date
+# is not after the new document's. The UPDATE takes the row lock (PostgreSQL: a second poster waits for our commit
+# or rollback, then re-checks the WHERE on the row we left), and RETURNING gives the bumped counter.
+_BUMP = (_TABLE.update()
+         .where(_TABLE.c.code == bindparam("seq_code"), _TABLE.c.year == bindparam("seq_year"),
+                _TABLE.c.last_date.is_(None) | (_TABLE.c.last_date <= bindparam("seq_on", type_=Date)))
+         .values(next_number=_TABLE.c.next_number + bindparam("seq_count", type_=Integer),
+                 last_date=bindparam("seq_last", type_=Date))
+         .returning(_TABLE.c.next_number))
+
+
 def take(code: str, on_date: date, count: int = 1, last_date: date | None = None) -> int:
     """Reserve ``count`` consecutive numbers of ``code`` for ``on_date``'s year; return the first.
 
@@ -41,7 +54,20 @@ def take(code: str, on_date: date, count: int = 1, last_date: date | None = None
     A batch numbering documents dated ``on_date`` .. ``last_date`` (same year, sorted by date) passes the last
     date, which becomes the series' last numbered date.
     """
+    # The counter has nothing to do with the caller's pending changes: they are not flushed here (a Core statement
+    # would flush them) but together at the caller's next flush, one UPDATE per row instead of two.
+    with db.session.no_autoflush:
+        return _take(code, on_date, count, last_date)
+
+
+def _take(code: str, on_date: date, count: int, last_date: date | None) -> int:
     year = on_date.year
+    new_last = max(on_date, last_date or on_date)
+    bumped = db.session.execute(_BUMP, {"seq_code": code, "seq_year": year, "seq_on": on_date, "seq_count": count,
+                                        "seq_last": new_last}).scalar()
+    if bumped is not None:
+        return bumped - count
+    # No row back: the series is new or the date is too early; the path below creates the row or says why.
     row = _lock_row(code, year)
     if row.last_date is not None and on_date < row.last_date:
         raise NotChronological(
@@ -53,7 +79,7 @@ def take(code: str, on_date: date, count: int = 1, last_date: date | None = None
     # No ORM synchronisation: Sequence rows are never held as objects, and scanning the identity map on every
     # number made a batch of N postings cost O(N²).
     db.session.execute(update(Sequence).where(Sequence.code == code, Sequence.year == year)
-                       .values(next_number=first + count, last_date=max(on_date, last_date or on_date))
+                       .values(next_number=first + count, last_date=new_last)
                        .execution_options(synchronize_session=False))
     return first
 

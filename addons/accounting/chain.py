@@ -46,12 +46,18 @@ def digest(prev_hash: str | None, text: str) -> str:
     return hashlib.sha256(((prev_hash or "") + "\n" + text).encode("utf-8")).hexdigest()
 
 
+_PREV_HASH = select(JournalEntry.hash).where(JournalEntry.chain_index == bindparam("index"))  # built once
+
+
 def seal(entry: JournalEntry) -> None:
     """Give ``entry`` (number set, lines flushed) its place in the chain and its hash."""
     index = sequences.take(CHAIN_CODE, CHAIN_DATE)
     prev = None
     if index > 1:
-        prev = db.session.scalar(select(JournalEntry.hash).where(JournalEntry.chain_index == index - 1))
+        # Without autoflush: the previous link is in the database already (committed, or flushed by the
+        # post_entry before us), and ``entry``'s pending changes go out once, with its hash.
+        with db.session.no_autoflush:
+            prev = db.session.scalar(_PREV_HASH, {"index": index - 1})
     lines = [(l.account.code, l.partner_id, l.label, l.debit, l.credit) for l in sorted(entry.lines, key=lambda l: l.id)]
     entry.chain_index = index
     entry.prev_hash = prev

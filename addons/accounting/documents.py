@@ -62,11 +62,20 @@ def invoice_posted(invoice) -> JournalEntry:
     sign = Decimal(-1) if invoice.type == "credit_note" else Decimal(1)
     income: OrderedDict[int, list] = OrderedDict()
     taxes: OrderedDict[int, list] = OrderedDict()
+    # Lines of one product (or product type) and one tax book to the same accounts: look each up once, not once
+    # per line (a mapping that is not there is not remembered by the session, so each line would ask again).
+    income_of: dict[tuple, Account] = {}
+    tax_of: dict[int | None, Account] = {}
     for line in invoice.lines:
-        account = income_account(line)
+        key = (line.product_id, line.product.type if line.product is not None else None)
+        if key not in income_of:
+            income_of[key] = income_account(line)
+        account = income_of[key]
         income.setdefault(account.id, [account, ZERO])[1] += line.amount_untaxed
         if line.amount_tax:
-            tax = tax_account(line.tax_id)
+            if line.tax_id not in tax_of:
+                tax_of[line.tax_id] = tax_account(line.tax_id)
+            tax = tax_of[line.tax_id]
             taxes.setdefault(tax.id, [tax, ZERO])[1] += line.amount_tax
     label = invoice.number
     lines = [_line(services.receivable_account(), sign * invoice.amount_total, label, invoice.partner_id)]

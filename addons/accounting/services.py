@@ -264,7 +264,7 @@ def post_entry(entry: JournalEntry) -> JournalEntry:
     for line in entry.lines:  # the reports' copy (models.JournalLine), written while the entry is still a draft
         line.posted_date, line.due_date = entry.date, due
     db.session.flush()
-    chain.seal(entry)
+    chain.seal(entry)  # the number, the chain place and the state go to the database in one UPDATE below
     entry.state = "posted"
     entry.posted_at = utcnow()
     db.session.flush()

@@ -114,7 +114,7 @@ class InvoicePost(MethodView):
     @require("invoicing.post")
     @blp.response(200, InvoiceSchema)
     def post(self, invoice_id):
-        return services.post_invoice(services.get_invoice(invoice_id))
+        return services.post_invoice(invoice_id)
 
 
 @blp.route("/invoices/post")

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from core import audit, sequences
 from core.errors import DomainError, InvalidTransition, NotFound, ValidationError
@@ -31,14 +32,25 @@ def hook():
 
 
 # -- drafts --------------------------------------------------------------------------------------------------
+# Statements every posting runs, built once (building one costs about as much as running it).
+_WITH_LINES = [joinedload(Invoice.lines)]
+# populate_existing: the loaded invoice is refreshed from the row we lock, so its amounts are the ones committed
+# by whoever held the lock before us. Lines are read in the same query, not locked.
+_LOCK = (select(Invoice).where(Invoice.id == bindparam("invoice_id")).options(*_WITH_LINES)
+         .with_for_update(of=Invoice).execution_options(populate_existing=True))
+_HAS_CREDIT = (select(CustomerCredit.id).where(CustomerCredit.partner_id == bindparam("partner_id"),
+                                               CustomerCredit.amount > CustomerCredit.amount_used).limit(1))
+
+
 def get_invoice(invoice_id: int, lock: bool = False) -> Invoice:
-    """The invoice; with ``lock``, its row is locked until the transaction ends (PostgreSQL)."""
+    """The invoice with its lines (one query); with ``lock``, its row is locked until the transaction ends
+    (PostgreSQL)."""
     if lock:
-        stmt = select(Invoice).where(Invoice.id == invoice_id).with_for_update(of=Invoice)
-        # Read the rows: populate_existing refreshes the loaded invoice only when its row is fetched, and the
-        # amounts must be the ones committed by whoever held the lock before us.
-        db.session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
-    invoice = db.session.get(Invoice, invoice_id)
+        # Kept from the locking read, not read again with get(): an object nobody refers to leaves the identity
+        # map, so get() would query once more.
+        invoice = db.session.execute(_LOCK, {"invoice_id": invoice_id}).unique().scalars().one_or_none()
+    else:
+        invoice = db.session.get(Invoice, invoice_id, options=_WITH_LINES)
     if invoice is None:
         raise NotFound(f"There is no invoice {invoice_id}.")
     return invoice
@@ -246,15 +258,20 @@ def _check_postable(invoice: Invoice) -> None:
         check_limits(invoice)
 
 
-def post_invoice(invoice: Invoice) -> Invoice:
+def post_invoice(invoice: Invoice | int) -> Invoice:
     """Draft -> posted: the final number, the hooks (the journal entry), then what the posting settles.
 
+    ``invoice`` is an Invoice or its id (the API passes the id: the row is then read once, already locked).
     All in the caller's transaction: if anything refuses, the caller rolls back and the number is not used.
     """
-    invoice = get_invoice(invoice.id, lock=True)
+    invoice = get_invoice(invoice if isinstance(invoice, int) else invoice.id, lock=True)
+    # Held for the whole posting: the accounting hook reads the lock date from the same row, and the session's
+    # identity map keeps an object only while someone refers to it (else each company() reads it again).
+    settings = company()
     _check_postable(invoice)
     recompute(invoice)
-    db.session.flush()  # the lines' final amounts, while still a draft (the database refuses line changes after)
+    if any(db.session.is_modified(line) for line in invoice.lines):
+        db.session.flush()  # the lines' final amounts, while still a draft (the database refuses line changes after)
     code, prefix = SERIES[invoice.type]
     number = sequences.take(code, invoice.invoice_date)
     invoice.number = sequences.format_number(prefix, invoice.invoice_date.year, number)
@@ -265,7 +282,7 @@ def post_invoice(invoice: Invoice) -> Invoice:
     audit.record(invoice, "posted", invoice.number)
     if invoice.is_credit_note:
         _settle_credited_invoice(invoice)
-    elif company().auto_apply_credit and has_credit(invoice.partner_id):
+    elif settings.auto_apply_credit and has_credit(invoice.partner_id):
         apply_credit(invoice)
     db.session.flush()
     return invoice
@@ -273,9 +290,7 @@ def post_invoice(invoice: Invoice) -> Invoice:
 
 def has_credit(partner_id: int) -> bool:
     """Whether the customer has any unused credit (one indexed query; apply_credit locks and reads more)."""
-    return db.session.scalar(select(CustomerCredit.id).where(CustomerCredit.partner_id == partner_id,
-                                                             CustomerCredit.amount > CustomerCredit.amount_used)
-                             .limit(1)) is not None
+    return db.session.scalar(_HAS_CREDIT, {"partner_id": partner_id}) is not None
 
 
 def post_many(invoices: list[Invoice]) -> tuple[list[Invoice], list[tuple[Invoice, str]]]:
