@@ -1,14 +1,16 @@
 """The few permissions that depend on what a request asks for, not on its route and method, so the access matrix
 (one empty body per route) cannot show them: a role that holds the route's permission but not the extra one is
-refused (403) and nothing is written.
+refused and nothing is written.
 
 - ``POST /payments`` with ``direction: outbound`` is a refund: it needs ``payments.refund`` on top of
   ``payments.register`` (addons/payments/api.py).
 - Batch invoicing with ``post`` needs ``invoicing.post`` on top of ``field_service.invoice`` and
   ``invoicing.write`` (addons/field_service/api.py and views.py).
+- ``PATCH /service-orders/{id}`` by a technician (on their own order) may change the report only (409
+  ``forbidden_fields``; addons/field_service/services.update_order).
 
-No built-in role holds one without the other, so the test gives its own roles (a cashier, a dispatcher) exactly
-the route's permissions, as an addon or an administrator could.
+For the first two no built-in role holds one permission without the other, so the test gives its own roles (a
+cashier, a dispatcher) exactly the route's permissions, as an addon or an administrator could.
 """
 from __future__ import annotations
 
@@ -84,3 +86,19 @@ def test_batch_invoicing_with_post_needs_invoicing_post(app, shop, api, login):
     r = dispatcher.post("/service-orders/invoice", json={"ids": [order_id]})
     assert r.status_code == 200 and len(r.json["invoices"]) == 1 and r.json["posted"] == 0, r.json
     assert _count(app, Invoice) == invoices + 1
+
+
+def test_a_technician_writes_only_the_report_of_an_order(app, shop, api):
+    """PATCH /service-orders/{id} serves the back office (every field) and the technician (the report only)."""
+    technician = api("technician")
+    order = shop.a.post("/service-orders", json={"partner_id": shop.partner_id, "description": "Boiler",
+                                                 "technician_id": technician.user_id,
+                                                 "scheduled_at": f"{date.today().isoformat()}T09:00:00+00:00"}).json
+    for field, value in (("description", "Nothing to do"), ("technician_id", None), ("partner_id", shop.customer("X"))):
+        r = technician.patch(f"/service-orders/{order['id']}", json={field: value, "report": "Done."})
+        assert r.status_code == 409 and r.json["error"]["code"] == "forbidden_fields", (field, r.json)
+    after = shop.a.get(f"/service-orders/{order['id']}").json
+    assert (after["description"], after["technician_id"], after["partner_id"], after["report"]) == \
+        ("Boiler", technician.user_id, shop.partner_id, order["report"])
+    r = technician.patch(f"/service-orders/{order['id']}", json={"report": "Replaced the valve."})
+    assert r.status_code == 200 and r.json["report"] == "Replaced the valve.", r.json
