@@ -23,7 +23,6 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from core import db as core_db
@@ -67,7 +66,8 @@ def _world(app, shop, technician_id):
         account = db.session.scalar(select(Account.code).where(Account.type == "receivable"))
         tax = a.get("/taxes").json["items"][0]["id"]
         delivery = db.session.scalar(select(Delivery.id))
-    return {"endpoint_id": endpoint.json["id"], "delivery_id": delivery, "invoice_id": inv["id"], "draft_id": draft["id"], "payment_id": payment["id"],
+    return {"endpoint_id": endpoint.json["id"], "delivery_id": delivery, "invoice_id": inv["id"],
+            "draft_id": draft["id"], "payment_id": payment["id"],
             "entry_id": a.get(f"/invoices/{inv['id']}").json["journal_entry_id"], "order_id": order["id"],
             "time_entry_id": time_entry, "part_id": part, "partner_id": shop.partner_id,
             "product_id": labour["id"], "tax_id": tax, "account": account}
