@@ -118,8 +118,17 @@ def current_actor() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
-def require(*permissions: str):
-    """Refuse the view unless the actor holds every permission: 401/redirect to login when anonymous, 403 else."""
+def require(*permissions: str, **by_method: str | tuple[str, ...]):
+    """Refuse the view unless the actor holds every permission: 401/redirect to login when anonymous, 403 else.
+
+    ``by_method`` adds permissions for one HTTP method of a route that serves several, e.g.
+    ``require("settings.read", POST="settings.write")``: everyone who may read the page may GET it, only those who
+    may also write may POST it. The whole rule sits in the guard, none of it inside the view, so the access-matrix
+    test and the API.md role table see all of it.
+    """
+    extra = {method.upper(): (needed,) if isinstance(needed, str) else tuple(needed)
+             for method, needed in by_method.items()}
+
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
@@ -128,10 +137,11 @@ def require(*permissions: str):
                 if is_api_request():
                     raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.")
                 return redirect(url_for("core.login", next=request.full_path if request.method == "GET" else None))
-            missing = [p for p in permissions if not can(user, p)]
+            needed = permissions + extra.get(request.method, ())
+            missing = [p for p in needed if not can(user, p)]
             if missing:
                 raise Forbidden(f"Your role ({user.role}) may not do this ({', '.join(missing)}).")
             return view(*args, **kwargs)
-        wrapper.kontor_permissions = permissions  # read by the access-matrix test
+        wrapper.kontor_permissions = permissions  # read by tests/core/test_every_route_is_guarded.py
         return wrapper
     return decorator

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, func, select
 
@@ -13,7 +13,7 @@ from core.extensions import db
 from core.forms import CompanyForm, LoginForm, PartnerForm, UserForm
 from core.listing import ListSpec, order_by, paginate, register_list, sorted_query
 from core.models import AddonState, LoginAttempt, Partner, User, company, utcnow
-from core.security import can, check_password, create_user, current_roles, require
+from core.security import check_password, create_user, current_roles, require
 
 bp = Blueprint("core", __name__)
 
@@ -132,13 +132,11 @@ def partner(partner_id: int):
 
 # -- settings, users, addons -------------------------------------------------------------------------------------
 @bp.route("/settings", methods=["GET", "POST"])
-@require("settings.read")
+@require("settings.read", POST="settings.write")
 def settings():
     row = company()
     form = CompanyForm(obj=row)
     if request.method == "POST":
-        if not can(current_user, "settings.write"):
-            abort(403, "Only an admin may change the settings.")
         if form.validate_on_submit():
             form.populate_obj(row)
             flash("Settings saved.", "success")

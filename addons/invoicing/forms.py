@@ -11,9 +11,15 @@ from .models import PRODUCT_TYPES
 EMAIL = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"  # a plain check; the mail server has the last word
 
 
+def _text(value):
+    """A Decimal from the edited record stays in the field when a POST leaves the field out; as text, Length can
+    measure it (else the form crashed with a TypeError, a 500, instead of saying what is missing)."""
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 class TaxForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    rate = StringField("Rate (%)", validators=[DataRequired(), Length(max=12)])
+    rate = StringField("Rate (%)", filters=[_text], validators=[DataRequired(), Length(max=12)])
 
 
 class ProductForm(FlaskForm):
@@ -21,7 +27,8 @@ class ProductForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     type = SelectField("Type", choices=[(t, t.capitalize()) for t in PRODUCT_TYPES])
     unit = StringField("Unit", default="unit", validators=[Optional(), Length(max=20)])
-    unit_price = StringField("Unit price", default="0.00", validators=[DataRequired(), Length(max=20)])
+    unit_price = StringField("Unit price", default="0.00", filters=[_text],
+                             validators=[DataRequired(), Length(max=20)])
     tax_id = SelectField("Tax", coerce=int, choices=[])
 
 
