@@ -121,7 +121,8 @@ def page(query, args, order_by=None) -> dict:
 
 
 def list_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
-    return type(name, (ma.Schema,), {"items": ma.fields.List(ma.fields.Nested(item_schema)),
+    # Nested(many=True): the item schema dumps a whole page in one call, so it can read related rows once per page.
+    return type(name, (ma.Schema,), {"items": ma.fields.Nested(item_schema, many=True),
                                      "total": ma.fields.Integer()})
 
 

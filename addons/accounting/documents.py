@@ -52,6 +52,9 @@ def tax_account(tax_id: int | None) -> Account:
 
 
 def _post(on: date, lines: list[JournalLine], journal: str, ref: str, origin: tuple[str, int]) -> JournalEntry:
+    due = services.line_due_date(*origin, on)
+    for line in lines:  # the reports' copy, in the lines' INSERT (post_entry would otherwise UPDATE them)
+        line.posted_date, line.due_date = on, due
     entry = services.create_entry(on, [l for l in lines if l.debit or l.credit], journal=journal, ref=ref,
                                   origin=origin)
     return services.post_entry(entry)

@@ -261,9 +261,11 @@ def post_entry(entry: JournalEntry) -> JournalEntry:
     entry.fiscal_year = entry.date.year
     entry.seq = seq
     due = line_due_date(entry.origin_type, entry.origin_id, entry.date)
-    for line in entry.lines:  # the reports' copy (models.JournalLine), written while the entry is still a draft
+    stale = [line for line in entry.lines if (line.posted_date, line.due_date) != (entry.date, due)]
+    for line in stale:  # the reports' copy (models.JournalLine), written while the entry is still a draft
         line.posted_date, line.due_date = entry.date, due
-    db.session.flush()
+    if stale:
+        db.session.flush()
     chain.seal(entry)  # the number, the chain place and the state go to the database in one UPDATE below
     entry.state = "posted"
     entry.posted_at = utcnow()

@@ -12,7 +12,7 @@ from core.security import require
 
 from . import credit_notes, documents, services
 from .models import Invoice, Product, Tax
-from .queries import invoice_query, list_options, load_list_extras, sort_clause
+from .queries import invoice_query, list_options, sort_clause
 from .schemas import (ApplyCreditSchema, BalanceSchema, CreditNoteRequestSchema, CreditNoteResultSchema, DeleteArgs,
                       InvoiceList, InvoiceListArgs, InvoicePatchSchema, InvoiceSchema, PostManyResultSchema,
                       PostManySchema, ProductList, ProductPatchSchema, ProductSchema, SendSchema, TaxList, TaxSchema)
@@ -79,7 +79,6 @@ class Invoices(MethodView):
     @blp.response(200, InvoiceList)
     def get(self, args):
         result = page(invoice_query(args, args.get("sort")).options(list_options()), args, order_by=sort_clause(args.get("sort")))
-        load_list_extras(result["items"])
         return result
 
     @require("invoicing.write")

@@ -146,8 +146,6 @@ class InvoiceLine(Base):
     @property
     def quantity_credited(self) -> Decimal:
         """How much of this invoice line credit notes (not cancelled, drafts included) gave back."""
-        if "listed_quantity_credited" in self.__dict__:  # loaded for a whole list page (queries.load_list_extras)
-            return self.listed_quantity_credited
         if self.id is None or self.invoice is None or self.invoice.type != "invoice":
             return ZERO
         from .credit_notes import quantity_credited

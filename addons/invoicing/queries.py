@@ -103,37 +103,6 @@ def list_options():
     return selectinload(Invoice.lines)
 
 
-def load_list_extras(invoices: list[Invoice]) -> list[Invoice]:
-    """What InvoiceSchema dumps beyond the row (each line's quantity credited, credit note ids, payment ids) for
-    a whole page in three queries, instead of three or more per invoice (the API list's N+1). The lines come
-    with the page (list_options)."""
-    from .models import InvoiceLine, Settlement
-    ids = [i.id for i in invoices]
-    if not ids:
-        return invoices
-    line_ids = [line.id for i in invoices if i.type == "invoice" for line in i.lines]
-    note = Invoice.__table__.alias("note")
-    credited = dict(db.session.execute(
-        select(InvoiceLine.credited_line_id, func.coalesce(func.sum(InvoiceLine.quantity), 0))
-        .join(note, note.c.id == InvoiceLine.invoice_id)
-        .where(InvoiceLine.credited_line_id.in_(line_ids), note.c.state != "cancelled")
-        .group_by(InvoiceLine.credited_line_id)).all()) if line_ids else {}
-    notes: dict[int, list[int]] = {i: [] for i in ids}
-    for parent, child in db.session.execute(select(Invoice.credited_invoice_id, Invoice.id)
-                                            .where(Invoice.credited_invoice_id.in_(ids)).order_by(Invoice.id)):
-        notes[parent].append(child)
-    paid: dict[int, set[int]] = {i: set() for i in ids}
-    for invoice_id, source_id in db.session.execute(select(Settlement.invoice_id, Settlement.source_id).where(
-            Settlement.invoice_id.in_(ids), Settlement.kind == "payment")):
-        paid[invoice_id].add(source_id)
-    for invoice in invoices:
-        invoice.listed_credit_note_ids = notes[invoice.id]
-        invoice.listed_payment_ids = sorted(paid[invoice.id])
-        if invoice.type == "invoice":
-            for line in invoice.lines:
-                line.listed_quantity_credited = Decimal(credited.get(line.id, 0))
-    return invoices
-
 
 def _filters_schema():
     from .schemas import InvoiceListArgs
