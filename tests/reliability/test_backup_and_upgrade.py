@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from alembic import command
 from click.testing import CliRunner
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from addons.accounting.services import unbalanced_entry_count
@@ -166,3 +166,42 @@ def test_the_trigger_migration_upgrades_a_database_with_data(app):
         assert payments.pay_invoice(invoice_id, "80.00", on=date.today(), method="cash").amount == Decimal("80.00")
         db.session.commit()
         assert db.session.get(Invoice, invoice_id).payment_state == "paid"
+
+
+def test_the_report_columns_migration_upgrades_a_ledger_with_data(app):
+    """accounting_0002 copies each posted line's date and due date onto the line (the reports' covering indexes):
+    a ledger made before it must come out of the upgrade with exactly the values posting writes today, the same
+    reports, its triggers still refusing changes, and a chain that verifies."""
+    from addons.accounting import chain, reports
+    from addons.accounting.models import JournalLine
+    with app.app_context():
+        partner = Partner(name="Ledger before the upgrade")
+        db.session.add(partner)
+        db.session.flush()
+        invoice = services.post_invoice(services.create_invoice(
+            partner.id, invoice_date=date(2026, 3, 2), payment_terms_days=45,
+            lines=[{"description": "Service", "quantity": "3", "unit_price": "50", "tax_id": None}]))
+        payments.pay_invoice(invoice.id, "60.00", on=date(2026, 3, 20), method="bank_transfer")
+        db.session.commit()
+        dates = lambda: sorted(db.session.execute(  # noqa: E731
+            select(JournalLine.id, JournalLine.posted_date, JournalLine.due_date)).all())
+        before = dates()
+        assert any(row.due_date == date(2026, 4, 16) for row in before)  # the invoice's due date, not its date
+        balance, aged = reports.trial_balance(), reports.aged_receivables(date(2026, 6, 1))
+        db.session.remove()
+
+        with db.engine.begin() as connection:
+            command.downgrade(alembic_config(app, connection), "accounting_0001")
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("accounting_lines")}
+        assert "posted_date" not in columns
+        with db.engine.begin() as connection:
+            command.upgrade(alembic_config(app, connection), "heads")
+
+        assert dates() == before
+        assert reports.trial_balance() == balance
+        assert reports.aged_receivables(date(2026, 6, 1)) == aged
+        assert chain.verify()["ok"]
+        with pytest.raises(DBAPIError, match="posted"):  # the trigger came back with the table
+            db.session.execute(text("UPDATE accounting_lines SET debit = 1 WHERE id = :i"), {"i": before[0].id})
+        db.session.rollback()

@@ -61,8 +61,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_accounting_lines_posted_partner', table_name='accounting_lines')
     op.drop_index('ix_accounting_lines_posted_account', table_name='accounting_lines')
-    with op.batch_alter_table('accounting_lines', schema=None) as batch_op:
-        batch_op.drop_column('due_date')
-        batch_op.drop_column('posted_date')
+    # A plain ALTER TABLE (SQLite >= 3.35 and PostgreSQL): batch mode would rebuild the table on SQLite and lose
+    # accounting_0001's triggers with it.
+    op.execute("ALTER TABLE accounting_lines DROP COLUMN due_date")
+    op.execute("ALTER TABLE accounting_lines DROP COLUMN posted_date")
     op.drop_index('ix_accounting_entries_state_id', table_name='accounting_entries')
     op.drop_index('ix_accounting_entries_ref', table_name='accounting_entries')
