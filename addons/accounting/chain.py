@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, create_engine, func, select
+from sqlalchemy.pool import NullPool
 
 from core import sequences
 from core.extensions import db
@@ -64,48 +67,40 @@ def seal(entry: JournalEntry) -> None:
     entry.hash = digest(prev, canonical(entry.number, entry.journal.code, entry.date, lines))
 
 
-def verify(chunk: int = CHUNK) -> dict:
+PARALLEL_FROM = 20_000  # links: below this, starting processes costs more than it saves
+
+
+def verify(chunk: int = CHUNK, jobs: int = 1) -> dict:
     """``{ok, entries_checked, first_broken: None | {entry_id, number, reason}}``.
 
-    Streams plain rows on the session's connection (Core, no ORM objects): per chunk of ``chunk`` links, one
-    keyset query for the heads (chain_index > last) and one for their lines."""
-    checked = 0
-    prev_hash: str | None = None
-    expected_index = 1
-    last_index = 0
+    Each link is checked against the stored hash of the one before it, so the chain can be cut into ``jobs``
+    ranges walked side by side in separate processes (``run.py ledger verify`` uses every core); the first break
+    is the one in the earliest range, and what comes before it was all checked, exactly as one walk would say."""
     conn = db.session.connection()
-    heads_query = (select(JournalEntry.id, JournalEntry.number, JournalEntry.date, JournalEntry.chain_index,
-                          JournalEntry.prev_hash, JournalEntry.hash, Journal.code)
-                   .join(Journal, Journal.id == JournalEntry.journal_id)
-                   .where(JournalEntry.state == "posted", JournalEntry.chain_index > bindparam("last"))
-                   .order_by(JournalEntry.chain_index).limit(chunk))
-    lines_query = (select(JournalLine.entry_id, Account.code, JournalLine.partner_id, JournalLine.label,
-                          JournalLine.debit, JournalLine.credit)
-                   .join(Account, Account.id == JournalLine.account_id)
-                   .where(JournalLine.entry_id.in_(bindparam("ids", expanding=True)))
-                   .order_by(JournalLine.entry_id, JournalLine.id))
-    while True:
-        heads = conn.execute(heads_query, {"last": last_index}).all()
-        if not heads:
-            break
-        lines: dict[int, list[tuple]] = {h[0]: [] for h in heads}
-        for row in conn.execute(lines_query, {"ids": list(lines)}).all():
-            lines[row[0]].append(row[1:])
-        for entry_id, number, on, chain_index, link, stored, code in heads:
-            broken = None
-            if chain_index != expected_index:
-                broken = f"chain index {expected_index} is missing"
-            elif (link or None) != prev_hash:
-                broken = "its link to the previous entry does not match"
-            elif digest(prev_hash, canonical(number, code, on, lines[entry_id])) != stored:
-                broken = "its content does not match its hash"
-            if broken:
-                return {"ok": False, "entries_checked": checked,
-                        "first_broken": {"entry_id": entry_id, "number": number, "reason": broken}}
-            checked += 1
-            prev_hash = stored
-            expected_index += 1
-            last_index = chain_index
+    top = conn.scalar(select(func.max(JournalEntry.chain_index))) or 0
+    if jobs <= 1 or top < PARALLEL_FROM:
+        result = _walk(conn, 1, top, None, chunk)
+    else:
+        size = -(-top // jobs)
+        ranges = [(first, min(first + size - 1, top)) for first in range(1, top + 1, size)]
+        # the hash each range links to; a missing one shows up as a break at the end of the range before
+        before = dict(conn.execute(select(JournalEntry.chain_index, JournalEntry.hash).where(
+            JournalEntry.chain_index.in_([first - 1 for first, _ in ranges[1:]]))).all())
+        url = db.engine.url
+        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_walk_in_process, [url] * len(ranges), [f for f, _ in ranges],
+                                  [last for _, last in ranges], [before.get(f - 1) for f, _ in ranges],
+                                  [chunk] * len(ranges)))
+        result, checked = parts[-1], 0
+        for part in parts:
+            checked += part["entries_checked"]
+            if not part["ok"]:
+                result = part
+                break
+        result = dict(result, entries_checked=checked)
+    if not result["ok"]:
+        return {key: result[key] for key in ("ok", "entries_checked", "first_broken")}
+    checked, last_index = result["entries_checked"], result["last_index"]
     # The counter knows how many links were made: a removed tail is a break too.
     made = sequences.peek(CHAIN_CODE, CHAIN_DATE.year) - 1
     if made > last_index:
@@ -120,6 +115,74 @@ def verify(chunk: int = CHUNK) -> dict:
         return {"ok": False, "entries_checked": checked,
                 "first_broken": {"entry_id": stray.id, "number": stray.number, "reason": "it is not in the chain"}}
     return {"ok": True, "entries_checked": checked, "first_broken": None}
+
+
+def _walk_in_process(url, first: int, last: int, prev_hash: str | None, chunk: int) -> dict:
+    """One range of the chain, on a connection of its own (a forked process must not share the parent's)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return _walk(conn, first, last, prev_hash, chunk)
+    finally:
+        engine.dispose()
+
+
+def _walk(conn, first: int, last: int, prev_hash: str | None, chunk: int) -> dict:
+    """Links ``first``..``last`` in order, given the hash the first one must link to.
+
+    Plain rows (Core, no ORM objects): per chunk of ``chunk`` links, one keyset query for the heads through the
+    unique chain_index index (filtering on state would make the database walk every posted entry and sort them,
+    once per chunk), and one for their lines by the same chain_index range (not an IN list of ids); account codes
+    come from a dict read once."""
+    checked = 0
+    expected_index = first
+    last_index = first - 1
+    codes = dict(conn.execute(select(Account.id, Account.code)).all())
+    while True:
+        heads = conn.execute(_HEADS, {"last": last_index, "top": last, "chunk": chunk}).all()
+        if not heads:
+            break
+        lines: dict[int, list[tuple]] = {h[0]: [] for h in heads}
+        for entry_id, account_id, partner_id, label, debit, credit in conn.execute(
+                _LINES, {"last": last_index, "upto": heads[-1][3]}).all():
+            lines[entry_id].append((codes.get(account_id), partner_id, label, debit, credit))
+        for entry_id, number, on, chain_index, link, stored, code, state in heads:
+            broken = None
+            if chain_index != expected_index:
+                broken = f"chain index {expected_index} is missing"
+            elif state != "posted":
+                broken = "it has a place in the chain but is not posted"
+            elif (link or None) != prev_hash:
+                broken = "its link to the previous entry does not match"
+            elif digest(prev_hash, canonical(number, code, on, lines[entry_id])) != stored:
+                broken = "its content does not match its hash"
+            if broken:
+                return {"ok": False, "entries_checked": checked, "last_index": last_index,
+                        "first_broken": {"entry_id": entry_id, "number": number, "reason": broken}}
+            checked += 1
+            prev_hash = stored
+            expected_index += 1
+            last_index = chain_index
+    if last_index < last:
+        # The range's end is missing: name the next link there is, as one walk over the whole chain would (the
+        # chain's own tail is checked against the counter by verify()).
+        after = conn.execute(_HEADS, {"last": last_index, "top": 2 ** 31 - 1, "chunk": 1}).first()
+        return {"ok": False, "entries_checked": checked, "last_index": last_index,
+                "first_broken": {"entry_id": after[0] if after else None, "number": after[1] if after else None,
+                                 "reason": f"chain index {last_index + 1} is missing"}}
+    return {"ok": True, "entries_checked": checked, "last_index": last_index, "first_broken": None}
+
+
+_HEADS = (select(JournalEntry.id, JournalEntry.number, JournalEntry.date, JournalEntry.chain_index,
+                 JournalEntry.prev_hash, JournalEntry.hash, Journal.code, JournalEntry.state)
+          .join(Journal, Journal.id == JournalEntry.journal_id)
+          .where(JournalEntry.chain_index > bindparam("last"), JournalEntry.chain_index <= bindparam("top"))
+          .order_by(JournalEntry.chain_index).limit(bindparam("chunk")))
+_LINES = (select(JournalLine.entry_id, JournalLine.account_id, JournalLine.partner_id, JournalLine.label,
+                 JournalLine.debit, JournalLine.credit)
+          .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+          .where(JournalEntry.chain_index > bindparam("last"), JournalEntry.chain_index <= bindparam("upto"))
+          .order_by(JournalEntry.chain_index, JournalLine.id))
 
 
 def verify_tail(count: int = 200) -> dict:
