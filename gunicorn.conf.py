@@ -10,3 +10,9 @@ import os
 
 worker_class = os.environ.get("KONTOR_GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("KONTOR_GUNICORN_THREADS", "4"))
+
+
+def post_worker_init(worker):
+    """The worker has loaded the app: keep the garbage collector's full passes off its start-up objects."""
+    from core.app import freeze_startup_objects
+    freeze_startup_objects()

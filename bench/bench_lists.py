@@ -402,6 +402,8 @@ def measure(n: int, repeat: int) -> list[dict]:
     browser, token = _login(app), _token(app)
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
+    from core.app import freeze_startup_objects
+    freeze_startup_objects()  # as a serving process does (run.py serve, gunicorn.conf.py)
     rows = [row(f"lists, {backend}, size", every.pop("_sizes")[0][1] + ", statistics: ANALYZE", f"{n:,} invoices")]
     worst: list[float] = []
     pages = {"invoices": ("/invoices", "/api/v1/invoices"), "payments": ("/payments", "/api/v1/payments"),

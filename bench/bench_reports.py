@@ -132,6 +132,8 @@ def measure(lines: int) -> list[dict]:
     browser = _login(app)
     api = app.test_client()
     headers = {"Authorization": f"Bearer {_token(app)}"}
+    from core.app import freeze_startup_objects
+    freeze_startup_objects()  # as a serving process does (run.py serve, gunicorn.conf.py)
     cases = {
         "no filter": "", "journal=INV": "journal=INV", "journal=BNK": "journal=BNK",
         "date range 31 days": f"date_from={month_from}&date_to={month_to}", "state=posted": "state=posted",

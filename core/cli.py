@@ -189,6 +189,8 @@ def first_run(app: Flask) -> None:
 
 
 def serve_app(app: Flask, host: str, port: int) -> None:
+    from core.app import freeze_startup_objects
+    freeze_startup_objects()
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
