@@ -84,6 +84,10 @@ def test_the_page_guard_catches_dialogs_tracebacks_and_server_errors(new_context
     page.goto("/login")
     assert len(guard.problems) == 1  # a healthy page adds nothing
     page.goto("/fake/traceback")
+    for _ in range(50):  # the guard reads the body in its response listener; let it finish before navigating on
+        if len(guard.problems) == 2:
+            break
+        page.wait_for_timeout(100)
     page.goto("/fake/crash")
     assert len(guard.problems) == 3, guard.problems
     assert "alert dialog" in guard.problems[0] and "boom" in guard.problems[0]
