@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from decimal import Decimal
 
-from common import OUT, percentile, print_rows, row
+from common import OUT, api_token, logged_in_client, percentile, print_rows, row
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -356,26 +356,8 @@ def _api_query(query: str) -> str:
     return "&".join(out)
 
 
-def _login(app):
-    import re
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"login": "bench_lists_bo", "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302, response.status_code
-    return client
 
 
-def _token(app) -> str:
-    from core.security import create_token
-    from core.extensions import db
-    from core.models import User
-    from sqlalchemy import select
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.login == "bench_lists_api"))
-        token = create_token(user, name="bench run")
-        db.session.commit()
-        return token
 
 
 def _time(client, url: str, repeat: int, headers=None) -> list[float]:
@@ -399,7 +381,7 @@ def measure(n: int, repeat: int) -> list[dict]:
     app = database(n)
     backend = "PostgreSQL" if os.environ.get("KONTOR_BENCH_DATABASE_URL") else "SQLite"
     every = cases(app)
-    browser, token = _login(app), _token(app)
+    browser, token = logged_in_client(app, "bench_lists_bo", PASSWORD), api_token(app, "bench_lists_api")
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     from core.app import freeze_startup_objects

@@ -10,12 +10,11 @@ over repeats (a warm-up call first, not counted).
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from datetime import date, timedelta
 
-from common import print_rows, row, summary_ms
+from common import api_token, logged_in_client, print_rows, row, summary_ms
 from reports_data import ledger_app
 
 REPEATS = int(os.environ.get("KONTOR_BENCH_REPEATS", "20"))
@@ -32,26 +31,8 @@ def _times(fn, repeats: int = REPEATS) -> list[float]:
     return samples
 
 
-def _login(app):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"login": "bench", "password": "bench-password", "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
 
 
-def _token(app) -> str:
-    from sqlalchemy import select
-
-    from core.extensions import db
-    from core.models import User
-    from core.security import create_token
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.login == "bench"))
-        value = create_token(user, name="bench")
-        db.session.commit()
-        return value
 
 
 def _check_valid(app) -> str:
@@ -129,9 +110,9 @@ def measure(lines: int) -> list[dict]:
           lambda: chain.verify(jobs=os.cpu_count() or 1), "< 10 s", 3)
 
     # The journal-entries list: the page (HTML, logged in) and the API, with each filter and sort.
-    browser = _login(app)
+    browser = logged_in_client(app, "bench", "bench-password")
     api = app.test_client()
-    headers = {"Authorization": f"Bearer {_token(app)}"}
+    headers = {"Authorization": f"Bearer {api_token(app, 'bench')}"}
     from core.app import freeze_startup_objects
     freeze_startup_objects()  # as a serving process does (run.py serve, gunicorn.conf.py)
     cases = {

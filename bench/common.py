@@ -77,3 +77,27 @@ def print_rows(rows: list[dict]) -> None:
     width = max(len(r["bench"]) for r in rows)
     for r in rows:
         print(f"{r['bench']:<{width}}  {r['figure']}   (target: {r['target']})")
+
+
+def logged_in_client(app, login: str, password: str):
+    """A test client logged in through the real login form (CSRF token taken from the page)."""
+    import re
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"login": login, "password": password, "csrf_token": csrf})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+def api_token(app, login: str) -> str:
+    """A fresh bearer token for an existing user."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.models import User
+    from core.security import create_token
+    with app.app_context():
+        value = create_token(db.session.scalar(select(User).where(User.login == login)), name="bench run")
+        db.session.commit()
+        return value
