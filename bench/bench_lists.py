@@ -37,7 +37,7 @@ def _pay_set_based(plan, partner_of, rng, methods) -> None:
     """What payments.services.pay_invoice writes for a payment of one invoice, for many at once."""
     from sqlalchemy import bindparam, insert, select, update
 
-    from addons.invoicing.batch import insert_returning_ids
+    from core.bulk import insert_returning_ids
     from addons.invoicing.models import Invoice, Settlement
     from addons.payments.models import Payment, PaymentAllocation
     from core.extensions import db

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import has_request_context
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from core.bulk import insert_rows
 from core.extensions import db
 from core.models import AuditLog, utcnow
 
@@ -31,7 +32,7 @@ def record_many(doc_type: str, ids: list[int], action: str, details: str = "", u
         return
     who = user_id if user_id is not None else _actor_id()
     now = utcnow()
-    db.session.execute(insert(AuditLog), [
+    insert_rows(AuditLog.__table__, [
         {"document_type": doc_type, "document_id": i, "action": action, "details": details, "user_id": who, "at": now}
         for i in ids])
 

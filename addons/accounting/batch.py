@@ -4,7 +4,7 @@ documents.invoice_posted + services.post_entry, written set-based.
 Per batch: the mapping read once; the lock date checked for every date; entry numbers reserved once per year
 (core.sequences.take(count=n)) and chain places once (chain.CHAIN_CODE); hashes computed in Python in chain order
 with chain.canonical/chain.digest; entries inserted as drafts (the triggers refuse lines on a posted entry), their
-lines bulk-inserted, then one UPDATE posts them; the invoices get their journal_entry_id in one executemany.
+lines bulk-inserted, then one UPDATE posts them; the invoices get their journal_entry_id in one bulk update (core.bulk).
 """
 from __future__ import annotations
 
@@ -12,15 +12,14 @@ from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
 
 from core import audit, sequences
+from core.bulk import insert_returning_ids, insert_rows, update_rows
 from core.errors import DomainError, ValidationError
 from core.extensions import db
 from core.models import AuditLog, utcnow
 from core.money import ZERO, round_money
-
-from addons.invoicing.batch import insert_returning_ids
 
 from . import chain, services
 from .models import Account, JournalEntry, JournalLine, ProductAccount, ProductTypeAccount, TaxAccount
@@ -133,7 +132,7 @@ def invoices_posted(invoices) -> None:
         prev = entry["hash"]
 
     ids = insert_returning_ids(JournalEntry.__table__, entries)
-    db.session.execute(insert(JournalLine.__table__), [
+    insert_rows(JournalLine.__table__, [
         {"entry_id": entry_id, "account_id": a.id, "partner_id": partner, "label": label, "debit": debit,
          "credit": credit, "posted_date": entry["date"], "due_date": invoice.due_date or entry["date"]}
         for entry_id, entry, invoice, lines in zip(ids, entries, invoices, entry_lines)
@@ -148,7 +147,7 @@ def invoices_posted(invoices) -> None:
                      "user_id": actor, "at": now})
         rows.append({"document_type": "journal_entry", "document_id": entry_id, "action": "posted",
                      "details": entry["number"], "user_id": actor, "at": now})
-    db.session.execute(insert(AuditLog.__table__), rows)
+    insert_rows(AuditLog.__table__, rows)
     hook = services.hook().accounting_entry_posted
     if hook.get_hookimpls():  # listeners of single entries get ORM entries, one by one
         for entry in db.session.scalars(select(JournalEntry).where(JournalEntry.id.in_(ids))
@@ -156,5 +155,4 @@ def invoices_posted(invoices) -> None:
             hook(entry=entry)
     from addons.invoicing.models import Invoice
     it = Invoice.__table__
-    db.session.execute(update(it).where(it.c.id == bindparam("b_id")).values(journal_entry_id=bindparam("entry_id")),
-                       [{"b_id": invoice.id, "entry_id": entry_id} for invoice, entry_id in zip(invoices, ids)])
+    update_rows(it, [{"id": invoice.id, "journal_entry_id": entry_id} for invoice, entry_id in zip(invoices, ids)])

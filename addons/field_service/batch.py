@@ -9,15 +9,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import select, update
 
 from core import audit
+from core.bulk import insert_returning_ids, insert_rows, update_rows
 from core.extensions import db
 from core.models import AuditLog, company, utcnow
 from core.money import ZERO, round_money
 
 from addons.invoicing import services as invoicing
-from addons.invoicing.batch import insert_returning_ids
 from addons.invoicing.models import Invoice, InvoiceLine, Tax
 
 from .models import PART_ORIGIN, TIME_ENTRY_ORIGIN, Part, ServiceOrder, TimeEntry
@@ -134,18 +134,17 @@ def create_drafts(groups: list[list[ServiceOrder]], lines_of, invoice_date: date
     if not heads:
         return []
     ids = insert_returning_ids(Invoice.__table__, heads)
-    db.session.execute(insert(InvoiceLine.__table__), [dict(row, invoice_id=invoice_id)
-                                             for invoice_id, rows in zip(ids, bodies) for row in rows])
+    insert_rows(InvoiceLine.__table__, [dict(row, invoice_id=invoice_id)
+                                        for invoice_id, rows in zip(ids, bodies) for row in rows])
     actor, now = audit._actor_id(), utcnow()
-    db.session.execute(insert(AuditLog.__table__), [{"document_type": "invoice", "document_id": i, "action": "created",
-                                           "details": "", "user_id": actor, "at": now} for i in ids])
+    insert_rows(AuditLog.__table__, [{"document_type": "invoice", "document_id": i, "action": "created",
+                                     "details": "", "user_id": actor, "at": now} for i in ids])
     # billing._reserve: everything on the order is on the draft now.
     order_ids = [o.id for members in made for o in members]
     et, pt, ot = TimeEntry.__table__, Part.__table__, ServiceOrder.__table__
     db.session.execute(update(et).where(et.c.order_id.in_(order_ids)).values(invoiced_qty=et.c.hours))
     db.session.execute(update(pt).where(pt.c.order_id.in_(order_ids)).values(invoiced_qty=pt.c.quantity))
-    db.session.execute(update(ot).where(ot.c.id == bindparam("b_id")).values(invoice_id=bindparam("invoice_id")),
-                       [{"b_id": o.id, "invoice_id": i} for i, members in zip(ids, made) for o in members])
+    update_rows(ot, [{"id": o.id, "invoice_id": i} for i, members in zip(ids, made) for o in members])
     return [(i, h["amount_total"], members) for i, h, members in zip(ids, heads, made)]
 
 
@@ -157,7 +156,7 @@ def on_invoices_posted(invoices) -> None:
         if invoice.type != "invoice":
             continue
         if invoice.origin_type == ORIGIN and invoice.origin_id and invoice.redraft_of_id is None:
-            simple.append({"b_id": invoice.origin_id, "invoice_id": invoice.id})
+            simple.append({"id": invoice.origin_id, "state": "invoiced", "invoice_id": invoice.id})
         elif invoice.redraft_of_id is None and invoice.origin_type is None:
             others.append(invoice)
         else:
@@ -173,10 +172,8 @@ def on_invoices_posted(invoices) -> None:
     if part_ids:
         for part_id, order_id in db.session.execute(select(Part.id, Part.order_id).where(Part.id.in_(list(part_ids)))):
             orders[order_id] = part_ids[part_id]
-    simple += [{"b_id": order_id, "invoice_id": invoice_id} for order_id, invoice_id in orders.items()]
+    simple += [{"id": order_id, "state": "invoiced", "invoice_id": invoice_id} for order_id, invoice_id in orders.items()]
     if not simple:
         return
-    ot = ServiceOrder.__table__
-    db.session.execute(update(ot).where(ot.c.id == bindparam("b_id"), or_(ot.c.state == "done", ot.c.state == "invoiced"))
-                       .values(state="invoiced", invoice_id=bindparam("invoice_id")), simple)
-    expire_copies(row["b_id"] for row in simple)
+    update_rows(ServiceOrder.__table__, simple, only_if="state IN ('done', 'invoiced')")
+    expire_copies(row["id"] for row in simple)

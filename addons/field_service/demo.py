@@ -1,7 +1,7 @@
 """Demo data: technicians, French customers, labour and parts products, N Done orders ready to invoice, and a
 few scheduled / in-progress ones for the board and for the demo technician "tech".
 
-Bulk inserts (``session.execute(insert(Model), rows)``) and one ``sequences.take(count=N)`` keep 100,000 orders
+Bulk inserts (core.bulk: COPY on PostgreSQL) and one ``sequences.take(count=N)`` keep 100,000 orders
 well under a minute.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 
 from core import sequences
+from core.bulk import insert_returning_ids, insert_rows
 from core.extensions import db
 from core.models import Partner, User, utcnow
 from core.security import create_user
@@ -110,7 +111,7 @@ def load(orders: int = 20, progress=None) -> None:
                 "scheduled_at": datetime.combine(day, time(rng.choice([8, 10, 14, 16])), tzinfo=timezone.utc),
                 "created_at": now, "done_at": now, "invoice_id": None})
             number += 1
-        ids = list(db.session.scalars(insert(ServiceOrder).returning(ServiceOrder.id, sort_by_parameter_order=True), order_rows))
+        ids = insert_returning_ids(ServiceOrder.__table__, order_rows)
         entries, used = [], []
         for order_id, row in zip(ids, order_rows):
             for _ in range(2):
@@ -122,8 +123,8 @@ def load(orders: int = 20, progress=None) -> None:
                 used.append({"order_id": order_id, "product_id": product.id,
                              "quantity": Decimal(rng.choice([1, 1, 2, 3])), "unit_price": product.unit_price,
                              "description": "", "invoiced_qty": Decimal(0)})
-        db.session.execute(insert(TimeEntry), entries)
-        db.session.execute(insert(Part), used)
+        insert_rows(TimeEntry.__table__, entries)
+        insert_rows(Part.__table__, used)
         done_left -= size
         if progress:
             progress(size)

@@ -6,7 +6,7 @@ Per chunk of about ``CHUNK`` invoices, in one savepoint:
    services.line_amounts (the one rounding rule) and check each is postable;
 2. reserve the numbers once per (series, year) with core.sequences.take(count=n), in (date, id) order, so the
    series stays gapless and chronological;
-3. one executemany UPDATE moves the drafts to posted with their numbers and totals;
+3. one bulk UPDATE (core.bulk.update_rows) moves the drafts to posted with their numbers and totals;
 4. the batch hook ``invoicing_invoices_posted(invoices)`` (accounting: entries; field_service: orders invoiced),
    then the single hook ``invoicing_invoice_posted`` once per invoice for plugins that implement only that one
    (pluggy's subset_hook_caller: nothing skipped, nothing done twice);
@@ -27,9 +27,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
 from core import audit, sequences
+from core.bulk import insert_rows, update_rows
 from core.errors import DomainError
 from core.extensions import db
 from core.models import AuditLog, company, utcnow
@@ -74,19 +75,6 @@ class PostedInvoice:
     redraft_of_id: int | None
     credited_invoice_id: int | None
     lines: list[PostedLine] = field(default_factory=list)
-
-
-def insert_returning_ids(table, rows: list[dict]) -> list[int]:
-    """Bulk INSERT ``rows`` into ``table``; their new ids, in the order of ``rows``.
-
-    PostgreSQL: insertmanyvalues with sort_by_parameter_order (SQLAlchemy correlates the rows). SQLite: the
-    statement runs in big batches without ordering and the ids are sorted, which is exact there: inside the
-    writer's lock a multi-row INSERT gives INTEGER PRIMARY KEY rowids in VALUES order (max + 1 each)."""
-    if not rows:
-        return []
-    if db.session.get_bind().dialect.name == "sqlite":
-        return sorted(db.session.execute(insert(table).returning(table.c.id), rows).scalars())
-    return list(db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
 
 
 def _kernel():
@@ -182,7 +170,7 @@ def _post_chunk(ids: list[int]) -> None:
             rate = rates.get(l.tax_id, ZERO) if l.tax_id else ZERO
             untaxed, tax, total = services.line_amounts(l.quantity, l.unit_price, rate, row.currency)
             if (rate, untaxed, tax, total) != (l.tax_rate, l.amount_untaxed, l.amount_tax, l.amount_total):
-                line_updates.append({"b_id": l.id, "tax_rate": rate, "amount_untaxed": untaxed, "amount_tax": tax,
+                line_updates.append({"id": l.id, "tax_rate": rate, "amount_untaxed": untaxed, "amount_tax": tax,
                                      "amount_total": total})
             posted_lines.append(PostedLine(l.id, l.product_id, l.description, l.tax_id, l.quantity, l.unit_price,
                                            rate, untaxed, tax, total, l.origin_type, l.origin_id))
@@ -196,10 +184,7 @@ def _post_chunk(ids: list[int]) -> None:
             raise DomainError(f"Invoice #{row.id} cannot be posted with the others.", code="batch_fallback")
         snapshots.append(snapshot)
     if line_updates:  # a tax rate changed since the draft was saved (the lines are still a draft's)
-        db.session.execute(update(lt).where(lt.c.id == bindparam("b_id"))
-                           .values(tax_rate=bindparam("tax_rate"), amount_untaxed=bindparam("amount_untaxed"),
-                                   amount_tax=bindparam("amount_tax"), amount_total=bindparam("amount_total")),
-                           line_updates)
+        update_rows(lt, line_updates)
 
     # Numbers: one reservation per (series, year), dates ascending.
     code, prefix = services.SERIES["invoice"]
@@ -218,19 +203,15 @@ def _post_chunk(ids: list[int]) -> None:
         due = max(ZERO, s.amount_total - head.amount_paid - head.amount_credited)
         state = services.payment_state(SimpleNamespace(amount_due=due, amount_total=s.amount_total,
                                                        amount_paid=head.amount_paid))
-        rows.append({"b_id": s.id, "number": s.number, "state": "posted", "posted_at": now,
+        rows.append({"id": s.id, "number": s.number, "state": "posted", "posted_at": now,
                      "amount_untaxed": s.amount_untaxed, "amount_tax": s.amount_tax, "amount_total": s.amount_total,
                      "amount_due": due, "payment_state": state})
-    db.session.execute(update(t).where(t.c.id == bindparam("b_id"))
-                       .values(number=bindparam("number"), state=bindparam("state"), posted_at=bindparam("posted_at"),
-                               amount_untaxed=bindparam("amount_untaxed"), amount_tax=bindparam("amount_tax"),
-                               amount_total=bindparam("amount_total"), amount_due=bindparam("amount_due"),
-                               payment_state=bindparam("payment_state")), rows)
+    update_rows(t, rows)
     _expire(ids)
 
     _emit(snapshots)
     actor = audit._actor_id()
-    db.session.execute(insert(AuditLog.__table__), [
+    insert_rows(AuditLog.__table__, [
         {"document_type": "invoice", "document_id": s.id, "action": "posted", "details": s.number,
          "user_id": actor, "at": now} for s in snapshots])
     if company().auto_apply_credit:

@@ -204,6 +204,33 @@ def test_raw_sql_is_refused_by_the_database(posted, app):
     assert _snapshot(app, posted["id"]) == before
 
 
+def test_bulk_writes_are_refused_by_the_database_too(posted, app):
+    """core.bulk (COPY and UPDATE ... FROM unnest on PostgreSQL, executemany on SQLite) goes through the same
+    row triggers: a batch job cannot add lines to a posted invoice or entry, nor change a posted invoice."""
+    from addons.accounting.models import JournalLine
+    from core.bulk import insert_rows, update_rows
+    before = _snapshot(app, posted["id"])
+    with app.app_context():
+        account_id = db.session.scalar(text("SELECT account_id FROM accounting_lines WHERE entry_id = :e LIMIT 1"),
+                                       {"e": posted["entry_id"]})
+        attempts = [
+            lambda: insert_rows(InvoiceLine.__table__, [{
+                "invoice_id": posted["id"], "sequence": 99, "description": "sneaked in", "quantity": Decimal(1),
+                "unit_price": Decimal(1), "tax_rate": Decimal(0), "amount_untaxed": Decimal(1),
+                "amount_tax": Decimal(0), "amount_total": Decimal(1)}]),
+            lambda: insert_rows(JournalLine.__table__, [{
+                "entry_id": posted["entry_id"], "account_id": account_id, "label": "sneaked in",
+                "debit": Decimal(1), "credit": Decimal(0)}]),
+            lambda: update_rows(Invoice.__table__, [{"id": posted["id"], "amount_total": Decimal("1.00")}]),
+        ]
+        for attempt in attempts:
+            with pytest.raises(DBAPIError, match="posted"):
+                with db.session.begin_nested():
+                    attempt()
+            db.session.rollback()
+    assert _snapshot(app, posted["id"]) == before
+
+
 def test_settlement_columns_still_move_and_drafts_still_post(posted, app, shop):
     with app.app_context():
         for name in SETTLEMENT:
