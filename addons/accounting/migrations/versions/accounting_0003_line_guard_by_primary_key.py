@@ -1,17 +1,16 @@
-"""line guard by primary key (PostgreSQL): the lines trigger reads its entry's state by id alone
+"""line guard by primary key (PostgreSQL): journal lines get a guard of their own that reads the entry by id alone
 
-accounting_0001's trigger asked ``EXISTS (SELECT 1 FROM accounting_entries WHERE id = ... AND state = 'posted')``,
-a query PL/pgSQL plans once per session with the statistics of that moment; any index leading with ``state``
-can serve it, walking the posted entries for each line inserted. Reading the state by primary key can only use
-the primary key, whatever the statistics say. SQLite's triggers already compare ``(SELECT state ... WHERE id =
-...)``.
+accounting_0001's trigger function served entries and lines; for a line it asked
+``EXISTS (SELECT 1 FROM accounting_entries WHERE id = ... AND state = 'posted')``, a query PL/pgSQL plans once per
+session with the statistics of that moment: any index leading with ``state`` could serve it, walking the posted
+entries for each line inserted. The lines' trigger now calls ``accounting_refuse_posted_line_change``, which reads
+the entry's state by primary key, the only index that can serve ``id = ...`` alone. The entries' trigger keeps
+accounting_0001's function (its line branch is no longer reached). SQLite's triggers already compare
+``(SELECT state ... WHERE id = ...)``.
 
 Revision ID: accounting_0003
 Revises: accounting_0002
 """
-import importlib.util
-from pathlib import Path
-
 from alembic import op
 
 revision = "accounting_0003"
@@ -19,25 +18,16 @@ down_revision = "accounting_0002"
 branch_labels = None
 depends_on = None
 
-GUARD = """CREATE OR REPLACE FUNCTION accounting_refuse_posted_change() RETURNS trigger AS $$
+LINE_GUARD = """CREATE OR REPLACE FUNCTION accounting_refuse_posted_line_change() RETURNS trigger AS $$
     DECLARE
+        line_entry integer := CASE WHEN TG_OP = 'INSERT' THEN NEW.entry_id ELSE OLD.entry_id END;
         entry_state text;
     BEGIN
-        IF TG_TABLE_NAME = 'accounting_entries' THEN
-            IF OLD.state = 'posted' THEN
-                RAISE EXCEPTION 'accounting: posted entry % cannot be changed or deleted; reverse it', OLD.number;
-            END IF;
-        ELSIF TG_OP = 'INSERT' THEN
-            SELECT state INTO entry_state FROM accounting_entries WHERE id = NEW.entry_id;
-            IF entry_state = 'posted' THEN
-                RAISE EXCEPTION 'accounting: lines of a posted entry cannot be added';
-            END IF;
-            RETURN NEW;
-        ELSE
-            SELECT state INTO entry_state FROM accounting_entries WHERE id = OLD.entry_id;
-            IF entry_state = 'posted' THEN
-                RAISE EXCEPTION 'accounting: lines of a posted entry cannot be changed or deleted; reverse the entry';
-            END IF;
+        SELECT state INTO entry_state FROM accounting_entries WHERE id = line_entry;
+        IF entry_state = 'posted' AND TG_OP = 'INSERT' THEN
+            RAISE EXCEPTION 'accounting: lines of a posted entry cannot be added';
+        ELSIF entry_state = 'posted' THEN
+            RAISE EXCEPTION 'accounting: lines of a posted entry cannot be changed or deleted; reverse the entry';
         END IF;
         IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
         RETURN NEW;
@@ -45,19 +35,19 @@ GUARD = """CREATE OR REPLACE FUNCTION accounting_refuse_posted_change() RETURNS 
     $$ LANGUAGE plpgsql"""
 
 
-def _previous_guard() -> str:
-    path = Path(__file__).with_name("accounting_0001_accounting_tables.py")
-    spec = importlib.util.spec_from_file_location("accounting_0001", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return next(s for s in module.PG_UP if "FUNCTION accounting_refuse_posted_change()" in s)
+def _point_lines_trigger_at(function: str) -> None:
+    op.execute("DROP TRIGGER IF EXISTS accounting_lines_immutable ON accounting_lines")
+    op.execute("CREATE TRIGGER accounting_lines_immutable BEFORE INSERT OR UPDATE OR DELETE ON accounting_lines "
+               f"FOR EACH ROW EXECUTE FUNCTION {function}()")
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(GUARD)
+        op.execute(LINE_GUARD)
+        _point_lines_trigger_at("accounting_refuse_posted_line_change")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_previous_guard())
+        _point_lines_trigger_at("accounting_refuse_posted_change")
+        op.execute("DROP FUNCTION IF EXISTS accounting_refuse_posted_line_change()")

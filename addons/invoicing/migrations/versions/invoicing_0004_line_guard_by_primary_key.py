@@ -27,15 +27,14 @@ LINE_GUARD = """CREATE OR REPLACE FUNCTION invoicing_refuse_posted_line_change()
     BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
             SELECT state INTO old_state FROM invoicing_invoices WHERE id = OLD.invoice_id;
-            IF old_state = 'posted' THEN
-                RAISE EXCEPTION 'invoicing: lines of a posted invoice cannot be changed or deleted';
-            END IF;
         END IF;
         IF TG_OP IN ('UPDATE', 'INSERT') THEN
             SELECT state INTO new_state FROM invoicing_invoices WHERE id = NEW.invoice_id;
-            IF new_state = 'posted' THEN
-                RAISE EXCEPTION 'invoicing: lines cannot be added to a posted invoice';
-            END IF;
+        END IF;
+        IF old_state = 'posted' THEN
+            RAISE EXCEPTION 'invoicing: lines of a posted invoice cannot be changed or deleted';
+        ELSIF new_state = 'posted' THEN
+            RAISE EXCEPTION 'invoicing: lines cannot be added to a posted invoice';
         END IF;
         IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
         RETURN NEW;
