@@ -4,10 +4,10 @@ The lists are the ones registered in core.listing.LISTS (invoices, payments, ser
 The cases come from each list's declared filter schema and sort keys, not from a hand-written list here: a
 filter added to a list's schema without an index makes this test fail.
 
-For each case, the statements the page and the API really run are EXPLAINed: the page of rows (ORDER BY ...
-LIMIT 50 OFFSET 100), a deep page (OFFSET 50,000: core.listing.fetch_page's deferred join, whose page of ids
-must come from an index and whose rows must be read by primary key), the total count, and the list's extra
-statements (the invoice list's totals).
+For each case, the statements the page and the API really run are EXPLAINed: the page's ids (ORDER BY ... LIMIT
+50 OFFSET 100), a deep page (OFFSET 50,000) whose ids must come from an index too, the page's rows read by primary
+key (core.listing.fetch_page's deferred join), the total count, and the list's extra statements (the invoice
+list's totals).
 
 - SQLite: EXPLAIN QUERY PLAN; a step "SCAN <table>" without "USING ... INDEX" is a full table scan.
 - PostgreSQL: EXPLAIN with enable_seqscan = off. The test database is nearly empty, and on a small table the
@@ -73,7 +73,8 @@ def _statements(spec, filters: dict, sort: str | None) -> list[tuple[object, boo
     first = getattr(order[0], "element", order[0])
     by_key = bool(getattr(first, "primary_key", False)) and getattr(first, "table", None) is not None \
         and first.table.name == spec.table
-    rows = query.order_by(*order).limit(50).offset(100)
+    ordered = query.order_by(*order)
+    rows = page_ids(ordered, _primary_key(ordered), 50, 100)  # core.listing.fetch_page's first statement
     return [(rows, by_key), (count_statement(query), False)] + [(s, False) for s in (spec.extra(filters) if spec.extra else [])]
 
 
