@@ -93,7 +93,7 @@ def fetch_page(query: Select, limit: int, offset: int) -> list:
     ids = list(db.session.scalars(page_ids(query, key, limit, offset)))
     if not ids:
         return []
-    rows = {row.id: row for row in db.session.scalars(rows_by_key(query, key, ids)).unique()}
+    rows = {getattr(row, key.key): row for row in db.session.scalars(rows_by_key(query, key, ids)).unique()}
     return [rows[i] for i in ids]
 
 
