@@ -112,11 +112,11 @@ class ListArgs(ma.Schema):
 
 def page(query, args, order_by=None) -> dict:
     """``{"items": [...], "total": N}`` for a select() statement; items are the ORM rows."""
-    from core.listing import count_statement
+    from core.listing import count_statement, fetch_page
     total = db.session.scalar(count_statement(query))
     if order_by is not None:
         query = query.order_by(*order_by) if isinstance(order_by, (list, tuple)) else query.order_by(order_by)
-    items = list(db.session.scalars(query.limit(args["limit"]).offset(args["offset"])))
+    items = fetch_page(query, args["limit"], args["offset"])
     return {"items": items, "total": total}
 
 

@@ -1,11 +1,15 @@
 """The journal entry list's filters, search and sort, shared by the page, the CSV and the API."""
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, select
 
 from core.extensions import db
+from core.search import TextSearch
 
 from .models import Account, Journal, JournalEntry, JournalLine
+
+# ?q= finds number and reference through their trigram index (core.search; accounting_0004_search).
+TEXT_SEARCH = TextSearch(JournalEntry.number, JournalEntry.ref)
 
 SORTS = {"date": JournalEntry.date, "number": JournalEntry.number, "journal": Journal.code,
          "ref": JournalEntry.ref, "state": JournalEntry.state}
@@ -46,8 +50,7 @@ def entry_query(filters: dict, sort: str | None = None) -> Select:
         query = query.where(JournalEntry.id.in_(select(JournalLine.entry_id)
                                                 .where(JournalLine.partner_id == filters["partner_id"])))
     if filters.get("q"):
-        like = "%" + str(filters["q"]).strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(JournalEntry.number.ilike(like, "\\"), JournalEntry.ref.ilike(like, "\\")))
+        query = query.where(TEXT_SEARCH.contains(str(filters["q"]).strip()))
     return query
 
 

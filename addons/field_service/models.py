@@ -31,6 +31,7 @@ class ServiceOrder(Base):
         Index("ix_field_service_orders_state_id", "state", "id"),
         Index("ix_field_service_orders_tech_id", "technician_id", "id"),
         Index("ix_field_service_orders_partner_id_id", "partner_id", "id"),
+        Index("ix_field_service_orders_scheduled_id", "scheduled_at", "id"),  # sort=scheduled, with its tie-break
     )
     audit_type = "service_order"
 
@@ -40,7 +41,7 @@ class ServiceOrder(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     site_address: Mapped[str] = mapped_column(Text, default="")
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("core_users.id"), nullable=True)
-    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     state: Mapped[str] = mapped_column(String(12), default="draft")
     report: Mapped[str] = mapped_column(Text, default="")
     # The newest invoice made from this order (a draft, then the posted one). A "credit and re-draft" copy is

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
 from core.listing import ListSpec, register_list
+from core.search import TextSearch, like_pattern
 from core.models import Partner
 
 from .models import ServiceOrder
+
+# ?q= finds number, description and site address through their trigram index (core.search; field_service_0003).
+TEXT_SEARCH = TextSearch(ServiceOrder.number, ServiceOrder.description, ServiceOrder.site_address)
 
 SORTS = {"number": ServiceOrder.id, "scheduled": ServiceOrder.scheduled_at, "customer": Partner.name,
          "state": ServiceOrder.state}
@@ -32,12 +36,11 @@ def order_query(filters: dict, sort: str | None = None) -> Select:
         query = query.where(ServiceOrder.scheduled_at <= datetime.combine(filters["date_to"], time.max,
                                                                           tzinfo=timezone.utc))
     if filters.get("q"):
-        like = "%" + filters["q"].strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        # Substrings: the orders are scanned (no b-tree index answers them); the customers are matched first in
-        # their small table, so that part is an indexed partner_id IN (...).
-        customers = select(Partner.id).where(Partner.name.ilike(like, "\\"))
-        query = query.where(or_(ServiceOrder.number.ilike(like, "\\"), ServiceOrder.partner_id.in_(customers),
-                                ServiceOrder.description.ilike(like, "\\"), ServiceOrder.site_address.ilike(like, "\\")))
+        text = filters["q"].strip()
+        # The order's texts through their trigram index; the customers matched first in their small table, so
+        # that part is an indexed partner_id IN (...).
+        customers = select(Partner.id).where(Partner.name.ilike(like_pattern(text), "\\"))
+        query = query.where(TEXT_SEARCH.contains(text, select(ServiceOrder.id).where(ServiceOrder.partner_id.in_(customers))))
     return query
 
 
@@ -60,4 +63,4 @@ def _filters_schema():
 
 
 register_list(ListSpec(name="service_orders", table=ServiceOrder.__tablename__, query=order_query,
-                       order=sort_clause, filters=_filters_schema, sorts=lambda: SORTS, substring=("q",)))
+                       order=sort_clause, filters=_filters_schema, sorts=lambda: SORTS))

@@ -28,12 +28,14 @@ class Payment(Base):
     """Money received from (inbound) or paid back to (outbound: a refund of credit) a customer."""
     __tablename__ = "payments_payments"
     __table_args__ = (Index("ix_payments_partner_date", "partner_id", "date"),
-                      Index("ix_payments_date", "date"),
-                      # The list (queries.py): each filter with the default sort (date), and each sort.
+                      # The list (queries.py): each filter with the default sort (date), and each sort with the id,
+                      # its tie-break (the index walks the page's exact order; a deep page's ids come from it).
+                      Index("ix_payments_date_id", "date", "id"),
                       Index("ix_payments_method_date", "method_code", "date"),
+                      Index("ix_payments_method_id", "method_code", "id"),
                       Index("ix_payments_direction_date", "direction", "date"),
-                      Index("ix_payments_amount", "amount"),
-                      Index("ix_payments_reference", "reference"))
+                      Index("ix_payments_amount_id", "amount", "id"),
+                      Index("ix_payments_reference_id", "reference", "id"))
     audit_type = "payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
