@@ -78,12 +78,17 @@ def count_statement(query: Select) -> Select:
     return select(func.count()).select_from(query.order_by(None).subquery())
 
 
+def page_number() -> int:
+    """The ``?page=`` asked for, from 1 (a page that is not a number is the first)."""
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
 def paginate(query: Select, per_page: int = PER_PAGE, scalars: bool = True) -> Page:
     """The ``?page=`` slice of ``query`` and the total count; rows as ORM objects, or tuples with scalars=False."""
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+    number = page_number()
     total = db.session.scalar(count_statement(query)) or 0
     result = db.session.execute(query.limit(per_page).offset((number - 1) * per_page))
     return Page(items=list(result.scalars() if scalars else result), total=total, page=number, per_page=per_page)

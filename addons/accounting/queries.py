@@ -1,12 +1,14 @@
 """The journal entry list's filters, search and sort, shared by the page, the CSV and the API."""
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 
 from core.extensions import db
 
 from .models import Account, Journal, JournalEntry, JournalLine
 
+# The filters on the entry itself (not on its lines).
+ENTRY_FILTERS = ("journal", "date_from", "date_to", "state", "origin_type", "origin_id", "partner_id", "q")
 SORTS = {"date": JournalEntry.date, "number": JournalEntry.number, "journal": Journal.code,
          "ref": JournalEntry.ref, "state": JournalEntry.state}
 
@@ -38,8 +40,8 @@ def entry_query(filters: dict, sort: str | None = None) -> Select:
     # ((account_id, entry_id), (partner_id, ...)) instead of probing the lines of every entry in turn.
     if filters.get("account"):
         # An account is on many entries: walk the entries in the page's order and seek (account_id, entry_id).
-        account_id = db.session.scalar(select(Account.id).where(Account.code == filters["account"]))
-        query = query.where(exists(select(JournalLine.id).where(JournalLine.account_id == (account_id or 0),
+        account_id = _account_id(filters["account"])
+        query = query.where(exists(select(JournalLine.id).where(JournalLine.account_id == account_id,
                                                                 JournalLine.entry_id == JournalEntry.id)))
     if filters.get("partner_id"):
         # A customer is on few: their entry ids straight from the (partner_id, ...) index.
@@ -49,6 +51,57 @@ def entry_query(filters: dict, sort: str | None = None) -> Select:
         like = "%" + str(filters["q"]).strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(JournalEntry.number.ilike(like, "\\"), JournalEntry.ref.ilike(like, "\\")))
     return query
+
+
+def entry_count(filters: dict) -> Select:
+    """How many entries ``filters`` match (the pager's and the API's total).
+
+    Filtered by account alone, the entries are the distinct entry ids of that account's lines: one walk of the
+    (account_id, entry_id) index, already in entry order so each entry is counted once without a sort or a hash,
+    even when it has several lines on the account. (Counting the entries with EXISTS probed that index once per
+    entry of the whole book.) With further filters the entries are read as the page reads them."""
+    if filters.get("account") and not any(filters.get(k) for k in ENTRY_FILTERS):
+        account_id = _account_id(filters["account"])
+        entry_ids = select(JournalLine.entry_id).where(JournalLine.account_id == account_id).distinct()
+        return select(func.count()).select_from(entry_ids.subquery())
+    return select(func.count()).select_from(entry_query(filters).order_by(None).subquery())
+
+
+def entry_page(filters: dict, sort: str | None, offset: int, limit: int, options=()) -> tuple[list, int]:
+    """``(entries, total)``: the ``limit`` entries from ``offset`` in the order of ``sort``, and how many match.
+
+    Sorted by journal (code, then id): the journals are few, so they are read in code order and each one's entries
+    from the (journal_id, id) index, skipping whole journals by their count while the offset is past them; joining
+    the journals to order by their code sorted every entry instead (the planner cannot see that the code is unique
+    per journal_id and keep the index's id order within it)."""
+    total = db.session.scalar(entry_count(filters)) or 0
+    key = sort or ""
+    if key.lstrip("-") != "journal":
+        query = entry_query(filters, sort).order_by(*sort_clause(sort)).options(*options)
+        return list(db.session.scalars(query.limit(limit).offset(offset))), total
+    descending = key.startswith("-")
+    query = entry_query(filters)
+    code = Journal.code.desc() if descending else Journal.code.asc()
+    by_id = JournalEntry.id.desc() if descending else JournalEntry.id.asc()
+    items: list = []
+    for journal_id in db.session.scalars(select(Journal.id).order_by(code)):
+        if len(items) >= limit:
+            break
+        of_journal = query.where(JournalEntry.journal_id == journal_id)
+        rows = list(db.session.scalars(of_journal.order_by(by_id).options(*options)
+                                       .limit(limit - len(items)).offset(offset)))
+        if offset and not rows:
+            # The offset is past this journal: skip its entries (counted only when a page starts beyond it).
+            offset = max(0, offset - (db.session.scalar(select(func.count())
+                                                        .select_from(of_journal.subquery())) or 0))
+        else:
+            offset = 0
+        items += rows
+    return items, total
+
+
+def _account_id(code) -> int:
+    return db.session.scalar(select(Account.id).where(Account.code == code)) or 0
 
 
 def sort_clause(key: str | None):
