@@ -44,9 +44,12 @@ def entry_query(filters: dict, sort: str | None = None) -> Select:
         query = query.where(exists(select(JournalLine.id).where(JournalLine.account_id == account_id,
                                                                 JournalLine.entry_id == JournalEntry.id)))
     if filters.get("partner_id"):
-        # A customer is on few: their entry ids straight from the (partner_id, ...) index.
-        query = query.where(JournalEntry.id.in_(select(JournalLine.entry_id)
-                                                .where(JournalLine.partner_id == filters["partner_id"])))
+        # A customer is on few: their entry ids straight from the (partner_id, ...) index, then those entries by
+        # primary key. Joined as a DISTINCT subquery, not IN: PostgreSQL turned IN into a semi-join that walked
+        # the entries by date hoping to meet the customer's soon, and read all 250,000 when they were old (1.1 s).
+        ids = (select(JournalLine.entry_id).where(JournalLine.partner_id == filters["partner_id"])
+               .distinct().subquery("partner_entries"))
+        query = query.join(ids, ids.c.entry_id == JournalEntry.id)
     if filters.get("q"):
         like = "%" + str(filters["q"]).strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(JournalEntry.number.ilike(like, "\\"), JournalEntry.ref.ilike(like, "\\")))
