@@ -111,6 +111,8 @@ def test_the_reports_use_an_index(app, ledger, books, captured):
             "/reports/general-ledger?account=411000&date_from=2026-02-01&date_to=2026-12-31&limit=2&offset=2",
             "/reports/partner-ledger", f"/reports/partner-ledger?partner_id={partner}&date_from=2026-02-01",
             f"/reports/partner-ledger?partner_id={partner}&limit=1&offset=2",
+            # a page in the account's second half: read from its end (reports._rows, _before)
+            "/reports/general-ledger?account=411000&limit=1&offset=4",
             "/reports/aged-receivables?as_of=2026-04-30", "/ledger/verify"]
     for url in urls:
         r = books.books.get(url)
