@@ -13,7 +13,12 @@ SORTS = {"date": JournalEntry.date, "number": JournalEntry.number, "journal": Jo
          "ref": JournalEntry.ref, "state": JournalEntry.state}
 
 
-def entry_query(filters: dict, sort: str | None = None) -> Select:
+# An account on at most this many entries has them read from the lines' index and sorted; above, the page walks the
+# entries in its order (an account on most entries fills a page at once; one on few would be sought in all).
+FEW_ENTRIES = 20_000
+
+
+def entry_query(filters: dict, sort: str | None = None, account_entries: int | None = None) -> Select:
     """``filters``: journal, date_from, date_to, account, partner_id, state, origin_type, origin_id, q; ``sort`` as
     in sort_clause, which needs the journals joined only to sort by their code (the count then reads one table).
 
@@ -39,10 +44,17 @@ def entry_query(filters: dict, sort: str | None = None) -> Select:
     # Entries with a line on the account / of the customer: the entry ids come from the lines' index
     # ((account_id, entry_id), (partner_id, ...)) instead of probing the lines of every entry in turn.
     if filters.get("account"):
-        # An account is on many entries: walk the entries in the page's order and seek (account_id, entry_id).
         account_id = _account_id(filters["account"])
-        query = query.where(exists(select(JournalLine.id).where(JournalLine.account_id == account_id,
-                                                                JournalLine.entry_id == JournalEntry.id)))
+        if account_entries is not None and account_entries <= FEW_ENTRIES:
+            # On few entries (``account_entries``, when counted): their ids from the (account_id, entry_id) index,
+            # those entries by primary key, then sorted (the bank account: 20 ms walking the dates -> 0.1 ms).
+            ids = (select(JournalLine.entry_id).where(JournalLine.account_id == account_id)
+                   .distinct().subquery("account_entries"))
+            query = query.join(ids, ids.c.entry_id == JournalEntry.id)
+        else:
+            # On many: walk the entries in the page's order and seek (account_id, entry_id) for each.
+            query = query.where(exists(select(JournalLine.id).where(JournalLine.account_id == account_id,
+                                                                    JournalLine.entry_id == JournalEntry.id)))
     if filters.get("partner_id"):
         # A customer is on few: their entry ids straight from the (partner_id, ...) index, then those entries by
         # primary key. Joined as a DISTINCT subquery, not IN: PostgreSQL turned IN into a semi-join that walked
@@ -63,7 +75,7 @@ def entry_count(filters: dict) -> Select:
     (account_id, entry_id) index, already in entry order so each entry is counted once without a sort or a hash,
     even when it has several lines on the account. (Counting the entries with EXISTS probed that index once per
     entry of the whole book.) With further filters the entries are read as the page reads them."""
-    if filters.get("account") and not any(filters.get(k) for k in ENTRY_FILTERS):
+    if _account_only(filters):
         account_id = _account_id(filters["account"])
         entry_ids = select(JournalLine.entry_id).where(JournalLine.account_id == account_id).distinct()
         return select(func.count()).select_from(entry_ids.subquery())
@@ -80,7 +92,9 @@ def entry_page(filters: dict, sort: str | None, offset: int, limit: int, options
     total = db.session.scalar(entry_count(filters)) or 0
     key = sort or ""
     if key.lstrip("-") != "journal":
-        query = entry_query(filters, sort).order_by(*sort_clause(sort)).options(*options)
+        # Filtered by account alone, the total is how many entries the account is on.
+        query = (entry_query(filters, sort, account_entries=total if _account_only(filters) else None)
+                 .order_by(*sort_clause(sort)).options(*options))
         return list(db.session.scalars(query.limit(limit).offset(offset))), total
     descending = key.startswith("-")
     query = entry_query(filters)
@@ -101,6 +115,10 @@ def entry_page(filters: dict, sort: str | None, offset: int, limit: int, options
             offset = 0
         items += rows
     return items, total
+
+
+def _account_only(filters: dict) -> bool:
+    return bool(filters.get("account")) and not any(filters.get(k) for k in ENTRY_FILTERS)
 
 
 def _account_id(code) -> int:

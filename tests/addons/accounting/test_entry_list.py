@@ -51,8 +51,13 @@ def _by_date(items):
     return [e["id"] for e in sorted(items, key=lambda e: (e["date"], e["id"]), reverse=True)]
 
 
+@pytest.mark.parametrize("few", [True, False])
 @pytest.mark.parametrize("account", ["512000", "530000", "471000", "411000", "999999"])
-def test_the_account_filter_counts_and_lists_each_entry_once(books, entries, account):
+def test_the_account_filter_counts_and_lists_each_entry_once(books, entries, account, few, monkeypatch):
+    """Both ways to read an account's entries: from its lines' index when it is on few, walking the entries when
+    on many."""
+    import addons.accounting.queries as queries
+    monkeypatch.setattr(queries, "FEW_ENTRIES", 20_000 if few else 0)
     expected = _by_date([e for e in entries if any(line["account_code"] == account for line in e["lines"])])
     for limit in (1, 2, 3, 50):
         ids, totals = _walk(books, f"account={account}", limit)
