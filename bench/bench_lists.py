@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from decimal import Decimal
 
-from common import OUT, api_token, logged_in_client, percentile, print_rows, row
+from common import OUT, analyze_tables, api_token, logged_in_client, percentile, print_rows, row
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -111,24 +111,6 @@ def _ready(app) -> bool:
             return False
 
 
-def _statistics(app) -> None:
-    """SQLite plans from statistics only once ANALYZE ran (PostgreSQL's autovacuum keeps its own): without them
-    it guesses, and e.g. walks all invoices for ?status=paid. A deployment runs ANALYZE (or PRAGMA optimize) the
-    same way; the indexes serve either way (tests/core/test_list_indexes.py checks the plans without statistics).
-    PostgreSQL: VACUUM too, as autovacuum does after the build's bulk updates, so the visibility map lets a deep
-    page's ids come from an index-only scan (core.listing.fetch_page) instead of 50,000 heap fetches."""
-    from sqlalchemy import text as sql
-    from core.extensions import db
-    with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            with db.engine.begin() as conn:
-                if not conn.scalar(sql("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")):
-                    conn.execute(sql("ANALYZE"))
-        else:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sql("VACUUM ANALYZE"))
-
-
 def database(n: int):
     """The app on the kept database of size ``n``, built first if missing or unfinished."""
     url, exists = _url(n)
@@ -137,7 +119,7 @@ def database(n: int):
         if _ready(app):
             from core.install import install
             install(app)  # new migrations (indexes) since it was built
-            _statistics(app)
+            analyze_tables(app, vacuum=True)  # deep pages' ids from index-only scans (core.listing.fetch_page)
             return app
         with app.app_context():
             app.extensions["sqlalchemy"].engine.dispose()
@@ -149,7 +131,7 @@ def database(n: int):
     with app.app_context():
         build(n)
     print(f"built {n:,} invoices in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    _statistics(app)
+    analyze_tables(app, vacuum=True)  # deep pages' ids from index-only scans (core.listing.fetch_page)
     return app
 
 

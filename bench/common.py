@@ -101,3 +101,24 @@ def api_token(app, login: str) -> str:
         value = create_token(db.session.scalar(select(User).where(User.login == login)), name="bench run")
         db.session.commit()
         return value
+
+
+def analyze_tables(app, vacuum: bool = False) -> None:
+    """SQLite plans from statistics only once ANALYZE ran (PostgreSQL's autovacuum keeps its own): without them
+    it guesses, and e.g. walks all invoices for ?status=paid. A deployment runs ANALYZE (or PRAGMA optimize) the
+    same way; the indexes serve either way (tests/core/test_list_indexes.py checks the plans without statistics).
+
+    ``vacuum`` (PostgreSQL): VACUUM ANALYZE, as autovacuum does some time after a bulk insert (PostgreSQL 13+ also
+    vacuums insert-only tables). Until then the visibility map is empty, so no index-only scan pays off and the
+    planner reads the heap: a freshly built ledger would be measured in a state a running one leaves."""
+    from sqlalchemy import text as sql
+
+    from core.extensions import db
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.begin() as conn:
+                if not conn.scalar(sql("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")):
+                    conn.execute(sql("ANALYZE"))
+        else:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sql("VACUUM ANALYZE" if vacuum else "ANALYZE"))

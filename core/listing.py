@@ -119,12 +119,17 @@ def rows_by_key(query: Select, key, ids: list) -> Select:
     return rows
 
 
+def page_number() -> int:
+    """The ``?page=`` asked for, from 1 (a page that is not a number is the first)."""
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
 def paginate(query: Select, per_page: int = PER_PAGE, scalars: bool = True) -> Page:
     """The ``?page=`` slice of ``query`` and the total count; rows as ORM objects, or tuples with scalars=False."""
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+    number = page_number()
     total = db.session.scalar(count_statement(query)) or 0
     offset = (number - 1) * per_page
     items = fetch_page(query, per_page, offset) if scalars else \

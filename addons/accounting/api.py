@@ -12,7 +12,7 @@ from core.security import current_actor, require
 
 from . import chain, mapping, reports, services
 from .models import Account, Journal, JournalEntry
-from .queries import entry_query, sort_clause
+from .queries import entry_page
 from .schemas import (AccountList, AccountPatchSchema, AccountSchema, AgedArgs, AgedSchema, EntryCreateSchema,
                       EntryList, EntryListArgs, EntrySchema, FecArgs, JournalList, LedgerArgs, LedgerSchema,
                       LockDateSchema, MappingSchema, PartnerLedgerArgs, PeriodArgs, ReverseSchema, TrialBalanceSchema, VerifySchema)
@@ -71,8 +71,9 @@ class Entries(MethodView):
     @blp.arguments(EntryListArgs, location="query")
     @blp.response(200, EntryList)
     def get(self, args):
-        query = entry_query(args, args.get("sort")).options(selectinload(JournalEntry.lines))  # lines: one query
-        return page(query, args, order_by=sort_clause(args.get("sort")))
+        items, total = entry_page(args, args.get("sort"), args["offset"], args["limit"],
+                                  options=(selectinload(JournalEntry.lines),))  # lines: one query a page
+        return {"items": items, "total": total}
 
     @require("accounting.entries")
     @blp.arguments(EntryCreateSchema)

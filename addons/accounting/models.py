@@ -74,6 +74,8 @@ class JournalEntry(Base):
         # The journal-entries list sorted by ref or state (date, number, journal and origin have theirs).
         Index("ix_accounting_entries_ref", "ref", "id"),
         Index("ix_accounting_entries_state_id", "state", "id"),
+        # Sorted by journal: each journal's entries in id order (queries.entry_page).
+        Index("ix_accounting_entries_journal_id", "journal_id", "id"),
     )
     audit_type = "journal_entry"
 

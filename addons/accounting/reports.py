@@ -80,9 +80,14 @@ def _opening(group_col, where: list, date_from: date | None) -> dict:
     return {key: _d(value) for key, value in db.session.execute(query)}
 
 
-def _rows(where: list, limit: int, offset: int) -> list:
-    """Lines ``offset`` .. ``offset + limit`` of one group, with their entry, journal, account and customer."""
-    page = select(JournalLine.id).where(*where).order_by(*LINE_ORDER).limit(limit).offset(offset).subquery()
+def _rows(where: list, limit: int, offset: int, count: int) -> list:
+    """Lines ``offset`` .. ``offset + limit`` of the ``count`` of one group, with their entry, journal, account and
+    customer. In the group's second half they are found from its end: OFFSET walks the index up to the page."""
+    if offset > count // 2:
+        page = (select(JournalLine.id).where(*where).order_by(*(c.desc() for c in LINE_ORDER))
+                .limit(limit).offset(max(0, count - offset - limit)).subquery())
+    else:
+        page = select(JournalLine.id).where(*where).order_by(*LINE_ORDER).limit(limit).offset(offset).subquery()
     return db.session.execute(
         select(JournalLine.id.label("line_id"), JournalEntry.id.label("entry_id"), JournalEntry.number,
                JournalEntry.date, JournalEntry.ref, Journal.code.label("journal"), Account.code.label("account_code"),
@@ -96,10 +101,15 @@ def _rows(where: list, limit: int, offset: int) -> list:
         .order_by(*LINE_ORDER)).all()
 
 
-def _before(where: list, count: int) -> Decimal:
-    """Sum of debit - credit of the first ``count`` lines of a group (the balance carried into a page)."""
+def _before(where: list, count: int, of: int, balance: Decimal) -> Decimal:
+    """Sum of debit - credit of the first ``count`` of the ``of`` lines of a group whose lines sum to ``balance``
+    (the balance carried into a page). Past the middle, ``balance`` less the lines after them: fewer to read."""
     if count <= 0:
         return ZERO
+    if count > of // 2:
+        last = (select(JournalLine.debit, JournalLine.credit).where(*where).order_by(*(c.desc() for c in LINE_ORDER))
+                .limit(of - count).subquery())
+        return balance - _d(db.session.scalar(select(func.sum(last.c.debit - last.c.credit))))
     first = select(JournalLine.debit, JournalLine.credit).where(*where).order_by(*LINE_ORDER).limit(count).subquery()
     return _d(db.session.scalar(select(func.sum(first.c.debit - first.c.credit))))
 
@@ -119,8 +129,8 @@ def _ledger(groups: list, group_col, where: list, opening: dict, opening_key, li
         if wanted <= 0 or local >= count:
             continue
         mine = [*where, group_col == value]
-        balance = opening.get(key, ZERO) + _before(mine, local)
-        for row in _rows(mine, wanted, local):
+        balance = opening.get(key, ZERO) + _before(mine, local, count, _d(debit) - _d(credit))
+        for row in _rows(mine, wanted, local, count):
             item = dict(row._mapping)
             item["debit"], item["credit"] = _d(item["debit"]), _d(item["credit"])
             balance += item["debit"] - item["credit"]

@@ -10,14 +10,14 @@ from sqlalchemy.orm import selectinload
 from core import audit
 from core.errors import DomainError
 from core.extensions import db
-from core.listing import csv_response, paginate
+from core.listing import PER_PAGE, Page, csv_response, page_number
 from core.security import can, require
 from core.views import form_failed
 
 from . import closing, services
 from .forms import AccountForm, EntryForm, LockDateForm, ReverseForm
 from .models import Account, Journal, JournalEntry, JournalLine, ProductAccount, ProductTypeAccount, TaxAccount
-from .queries import entry_query, sort_clause
+from .queries import entry_page, entry_query, sort_clause
 
 bp = Blueprint("accounting", __name__, url_prefix="/accounting")
 
@@ -71,7 +71,10 @@ def entries():
                                  "debit", "credit"],
                                 ([n or "", j, d.isoformat(), st, ref, a, p or "", lb, de, cr]
                                  for n, j, d, st, ref, a, p, lb, de, cr in rows))
-        page = paginate(query.options(selectinload(JournalEntry.lines)))
+        number = page_number()
+        items, total = entry_page(_typed(filters), sort, (number - 1) * PER_PAGE, PER_PAGE,
+                                  options=(selectinload(JournalEntry.lines),))
+        page = Page(items=items, total=total, page=number, per_page=PER_PAGE)
     except ValueError:
         flash("A filter is not valid: dates are YYYY-MM-DD and the customer is a number.", "error")
         return redirect(url_for("accounting.entries"))

@@ -122,6 +122,8 @@ def test_the_reports_use_an_index(app, ledger, books, captured):
             "/reports/general-ledger?account=411000&date_from=2026-02-01&date_to=2026-12-31&limit=2&offset=2",
             "/reports/partner-ledger", f"/reports/partner-ledger?partner_id={partner}&date_from=2026-02-01",
             f"/reports/partner-ledger?partner_id={partner}&limit=1&offset=2",
+            # a page in the account's second half: read from its end (reports._rows, _before)
+            "/reports/general-ledger?account=411000&limit=1&offset=4",
             "/reports/aged-receivables?as_of=2026-04-30", "/ledger/verify"]
     for url in urls:
         r = books.books.get(url)
@@ -137,3 +139,47 @@ def test_the_check_itself_fails_on_a_full_scan(app, ledger, captured):
         db.session.execute(db.text("SELECT count(*) FROM accounting_lines WHERE label = 'x'")).scalar()
         db.session.rollback()
     assert _full_scans(app, captured.statements)
+
+
+def _plans(app, statements) -> list[str]:
+    """Each statement's plan as one text. SQLite: EXPLAIN QUERY PLAN. PostgreSQL: EXPLAIN with sequential scans,
+    sorts and hash aggregates off: over a few rows sorting is the cheapest, so only with it off does the plan show
+    whether an index can give the order (a "Sort" is left when none can)."""
+    plans = []
+    with app.app_context():
+        conn = db.session.connection()
+        cursor = conn.connection.dbapi_connection.cursor()
+        if conn.dialect.name == "postgresql":
+            for setting in ("enable_seqscan", "enable_sort", "enable_hashagg"):
+                cursor.execute(f"SET {setting} = off")
+        for statement, parameters in statements:
+            prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+            cursor.execute(prefix + statement, parameters)
+            plans.append(" / ".join(str(row[-1] if conn.dialect.name == "sqlite" else row[0])
+                                    for row in cursor.fetchall()))
+        cursor.close()
+        db.session.rollback()
+    return plans
+
+
+def test_the_account_filter_counts_from_the_lines_index_without_a_sort(app, ledger, books, captured):
+    """Filtered by account alone, the total is the distinct entry ids of the account's lines, read in order from
+    the (account_id, entry_id) index: no probe per entry, no sort or hash to de-duplicate them."""
+    assert books.books.get("/journal-entries?account=411000").status_code == 200
+    counts = [(s, p) for s, p in captured.statements if "count(" in s.lower()]
+    assert len(counts) == 1 and "DISTINCT" in counts[0][0] and "accounting_entries" not in counts[0][0]
+    plan = _plans(app, counts)[0]
+    assert "ix_accounting_lines_account" in plan, plan
+    assert "TEMP B-TREE" not in plan and "HashAggregate" not in plan and "Sort" not in plan, plan
+
+
+def test_sorted_by_journal_each_journal_is_read_in_id_order_from_its_index(app, ledger, books, captured):
+    """sort=journal: no statement sorts the entries; each journal's page comes from (journal_id, id) in order."""
+    for sort in ("journal", "-journal"):
+        assert books.books.get(f"/journal-entries?sort={sort}").status_code == 200
+    pages = [(s, p) for s, p in captured.statements
+             if "count(" not in s.lower() and "accounting_entries.journal_id =" in s]
+    assert len(pages) >= 2
+    for plan in _plans(app, pages):
+        assert "ix_accounting_entries_journal_id" in plan, plan
+        assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
