@@ -1,12 +1,17 @@
-"""Engine set-up per database: SQLite pragmas and transaction mode.
+"""Engine set-up per database: SQLite pragmas and transaction mode; PostgreSQL reads without BEGIN/COMMIT.
 
 SQLite: WAL (readers never block the writer), foreign keys on, and every transaction that may write starts with
 ``BEGIN IMMEDIATE``, so two writers queue on the busy timeout instead of failing halfway through with "database is
 locked". Read-only requests (GET/HEAD) start a plain deferred transaction.
+
+PostgreSQL: a read-only request's plain SELECTs run in autocommit (no BEGIN before them, no COMMIT after: two of a
+GET's six round trips), and the first statement that may write or lock opens a real transaction, which the request
+commits or rolls back as usual (see read_in_autocommit).
 """
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 
 from sqlalchemy import event
@@ -94,6 +99,50 @@ def _lazy_description_cursor():
     return LazyDescriptionCursor
 
 
+# A statement that only reads: a SELECT that neither locks rows nor calls what changes state. Anything else (DML,
+# WITH (it may hold DML), SAVEPOINT, SET, a locking SELECT, sequences, advisory locks) needs the transaction.
+_PLAIN_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+_NOT_PLAIN = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY\s+SHARE)\b|\bpg_advisory|\bnextval\s*\(|\bsetval\s*\("
+                        r"|\bset_config\s*\(|\bpg_notify\s*\(", re.IGNORECASE)
+
+
+def read_in_autocommit(engine: Engine) -> None:
+    """PostgreSQL under READ COMMITTED: while ``read_only`` is set (GET/HEAD/OPTIONS), a transaction starts in
+    autocommit and stays there while it only reads; the first statement that is not a plain SELECT switches the
+    connection back, so psycopg opens a transaction right before it and everything from there on commits or rolls
+    back together, as in any other request.
+
+    Nothing a request can observe changes: under READ COMMITTED each statement of a transaction takes its own
+    snapshot anyway, and a read holds no lock that a later statement relies on (locking SELECTs count as writes
+    here). What goes is a round trip for BEGIN and one for COMMIT per read-only request (6 -> 4 for
+    GET /api/v1/invoices/{id}), on the worker's side and on the server's. Under a stricter isolation level set
+    by the operator (a snapshot shared by the request's statements), reads keep their transaction.
+    """
+    from psycopg.pq import TransactionStatus
+    idle = TransactionStatus.IDLE
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        dbapi_connection = connection.connection.dbapi_connection
+        autocommit = read_only.get() and engine.dialect.default_isolation_level == "READ COMMITTED"
+        if dbapi_connection.autocommit != autocommit and dbapi_connection.info.transaction_status == idle:
+            dbapi_connection.autocommit = autocommit
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(_conn, cursor, statement, _parameters, _context, _executemany):
+        dbapi_connection = cursor.connection
+        if dbapi_connection.autocommit and not (_PLAIN_READ.match(statement) and not _NOT_PLAIN.search(statement)):
+            dbapi_connection.autocommit = False  # idle between autocommitted reads: the next statement opens one
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection, _record):
+        if dbapi_connection is not None and getattr(dbapi_connection, "autocommit", False):
+            try:
+                dbapi_connection.autocommit = False  # back as it came: connections outside requests expect it off
+            except Exception:  # a broken connection: the pool throws it away anyway
+                pass
+
+
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         if not engine.pool._pre_ping:  # pool_pre_ping set by the configuration wins
@@ -106,6 +155,8 @@ def configure_engine(engine: Engine) -> None:
                 import psycopg
                 if dbapi_connection.cursor_factory is psycopg.Cursor:  # a cursor_factory in connect_args wins
                     dbapi_connection.cursor_factory = cursor_class
+
+            read_in_autocommit(engine)
         return
 
     @event.listens_for(engine, "connect")
