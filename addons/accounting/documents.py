@@ -6,7 +6,7 @@ from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import String, cast, literal, select, union_all
+from sqlalchemy import String, bindparam, cast, literal, select, union_all
 
 from core.errors import DomainError
 from core.extensions import db
@@ -63,24 +63,32 @@ def _post(on: date, lines: list[JournalLine], journal: str, ref: str, origin: tu
 RECEIVABLE_CODE, TAX_CODE = "411000", "445710"  # services.receivable_account, tax_account's default
 
 
+def _build_accounts_of():
+    keys = union_all(
+        select(literal("product").label("kind"), cast(ProductAccount.product_id, String).label("key"),
+               ProductAccount.account_id.label("account_id"))
+        .where(ProductAccount.product_id.in_(bindparam("product_ids", expanding=True))),
+        select(literal("type"), ProductTypeAccount.product_type, ProductTypeAccount.account_id)
+        .where(ProductTypeAccount.product_type.in_(bindparam("types", expanding=True))),
+        select(literal("tax"), cast(TaxAccount.tax_id, String), TaxAccount.account_id)
+        .where(TaxAccount.tax_id.in_(bindparam("tax_ids", expanding=True))),
+        select(literal("code"), Account.code, Account.id).where(Account.code.in_((RECEIVABLE_CODE, TAX_CODE))),
+    ).subquery()
+    return select(keys.c.kind, keys.c.key, Account).join(Account, Account.id == keys.c.account_id)
+
+
+_ACCOUNTS_OF = _build_accounts_of()  # built once: building this union each posting cost as much as running it
+
+
 def _accounts_of(lines) -> dict[tuple[str, str], Account]:
     """The accounts an invoice's lines may book to, in one statement: ``{(kind, key): Account}`` with kind
     ``product`` (override per product id), ``type`` (per product type, ``service`` always asked), ``tax`` (per tax
     id) and ``code`` (the receivable and default VAT accounts). A mapping that is not there is not in the dict:
     income_account / tax_account / services.receivable_account then decide exactly as they do alone."""
-    product_ids = sorted({l.product_id for l in lines if l.product_id is not None})
-    types = sorted({l.product.type for l in lines if l.product is not None} | {"service"})
-    tax_ids = sorted({l.tax_id for l in lines if l.tax_id is not None and l.amount_tax})
-    keys = union_all(
-        select(literal("product").label("kind"), cast(ProductAccount.product_id, String).label("key"),
-               ProductAccount.account_id.label("account_id")).where(ProductAccount.product_id.in_(product_ids)),
-        select(literal("type"), ProductTypeAccount.product_type, ProductTypeAccount.account_id)
-        .where(ProductTypeAccount.product_type.in_(types)),
-        select(literal("tax"), cast(TaxAccount.tax_id, String), TaxAccount.account_id)
-        .where(TaxAccount.tax_id.in_(tax_ids)),
-        select(literal("code"), Account.code, Account.id).where(Account.code.in_((RECEIVABLE_CODE, TAX_CODE))),
-    ).subquery()
-    rows = db.session.execute(select(keys.c.kind, keys.c.key, Account).join(Account, Account.id == keys.c.account_id))
+    rows = db.session.execute(_ACCOUNTS_OF, {
+        "product_ids": sorted({l.product_id for l in lines if l.product_id is not None}),
+        "types": sorted({l.product.type for l in lines if l.product is not None} | {"service"}),
+        "tax_ids": sorted({l.tax_id for l in lines if l.tax_id is not None and l.amount_tax})})
     return {(kind, key): account for kind, key, account in rows}
 
 
