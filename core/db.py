@@ -128,10 +128,20 @@ def read_in_autocommit(engine: Engine) -> None:
         if dbapi_connection.autocommit != autocommit and dbapi_connection.info.transaction_status == idle:
             dbapi_connection.autocommit = autocommit
 
+    plain: dict[str, bool] = {}  # statement -> plain read; SQLAlchemy's compiled cache hands the same strings back
+
+    def is_plain_read(statement: str) -> bool:
+        known = plain.get(statement)
+        if known is None:
+            if len(plain) > 5000:
+                plain.clear()
+            known = plain[statement] = bool(_PLAIN_READ.match(statement)) and not _NOT_PLAIN.search(statement)
+        return known
+
     @event.listens_for(engine, "before_cursor_execute")
     def _before_execute(_conn, cursor, statement, _parameters, _context, _executemany):
         dbapi_connection = cursor.connection
-        if dbapi_connection.autocommit and not (_PLAIN_READ.match(statement) and not _NOT_PLAIN.search(statement)):
+        if dbapi_connection.autocommit and not is_plain_read(statement):
             dbapi_connection.autocommit = False  # idle between autocommitted reads: the next statement opens one
 
     @event.listens_for(engine, "checkin")
