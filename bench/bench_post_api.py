@@ -1,6 +1,7 @@
 """Posting one invoice through the API (post, number, journal entry, hash): latency per request, in-process (Flask's
-test client) and over real HTTP against gunicorn on 127.0.0.1 (one request at a time, keep-alive off as gunicorn's
-sync workers answer).
+test client) and over real HTTP against gunicorn on 127.0.0.1, one request at a time: first on a new connection
+each (as a script calling curl would), then on one keep-alive connection (as an API client with a session would).
+Over HTTP it also prints the gunicorn workers' CPU per posting (from /proc), which the machine's load hardly moves.
 
     .venv/bin/python bench/bench_post_api.py [N]          default 300 postings each way
     KONTOR_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench   for PostgreSQL
@@ -58,38 +59,58 @@ def in_process(app, ids: list[int], token: str) -> list[float]:
 WARM_UP = 6  # untimed postings over HTTP first: each worker compiles its statements on its first requests
 
 
-def over_http(url: str, ids: list[int], token: str) -> list[float]:
-    """gunicorn -w 2 on a free port of 127.0.0.1, one POST at a time (a fresh connection each, as wrk would see);
-    the first WARM_UP ids are posted untimed."""
-    from bench_web_throughput import GUNICORN, free_port, stop, wait_ready
+def over_http(url: str, ids: list[int], token: str) -> dict[str, tuple[list[float], float]]:
+    """gunicorn -w 2 on a free port of 127.0.0.1, one POST at a time: the first WARM_UP ids untimed, then half the
+    rest on a new connection each, the other half on one keep-alive connection. Returns, per way, the latencies
+    and the workers' CPU milliseconds per posting."""
+    from bench_web_throughput import GUNICORN, children, cpu_seconds, free_port, stop, wait_ready
     port = free_port()
     env = dict(os.environ, KONTOR_DATABASE_URL=url, KONTOR_SECRET_KEY="bench-post-api")
     server = subprocess.Popen([str(GUNICORN), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                                "core.app:create_app()"], cwd=ROOT, env=env)
-    samples = []
+    headers = {"Authorization": f"Bearer {token}", "Content-Length": "0"}
+
+    def post(conn, invoice_id) -> float:
+        start = time.perf_counter()
+        conn.request("POST", f"/api/v1/invoices/{invoice_id}/post", headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - start
+        assert response.status == 200, body[:500]
+        return elapsed
+
+    results = {}
     try:
         wait_ready(f"http://127.0.0.1:{port}", token, server)
-        headers = {"Authorization": f"Bearer {token}", "Content-Length": "0"}
-        for invoice_id in ids:
+        workers = children(server.pid)
+        for invoice_id in ids[:WARM_UP]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            post(conn, invoice_id)
+            conn.close()
+        rest = ids[WARM_UP:]
+        fresh, kept = rest[:len(rest) // 2], rest[len(rest) // 2:]
+        cpu, samples = cpu_seconds(workers), []
+        for invoice_id in fresh:
             start = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("POST", f"/api/v1/invoices/{invoice_id}/post", headers=headers)
-            response = conn.getresponse()
-            body = response.read()
+            post(conn, invoice_id)
             conn.close()
-            samples.append(time.perf_counter() - start)
-            assert response.status == 200, body[:500]
-        samples = samples[WARM_UP:]
+            samples.append(time.perf_counter() - start)  # connect and close included
+        results["new connection each"] = (samples, (cpu_seconds(workers) - cpu) / len(fresh) * 1000)
+        cpu, conn = cpu_seconds(workers), http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        samples = [post(conn, invoice_id) for invoice_id in kept]
+        conn.close()
+        results["keep-alive"] = (samples, (cpu_seconds(workers) - cpu) / len(kept) * 1000)
     finally:
         stop(server)
-    return samples
+    return results
 
 
 def main(n: int = 300) -> list[dict]:
     app, url = fresh_app("post_api")
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     http_too = os.environ.get("KONTOR_BENCH_HTTP", "1") != "0"
-    ids, token = _drafts(app, 2 * n + 1 + WARM_UP if http_too else n + 1)
+    ids, token = _drafts(app, 3 * n + 1 + WARM_UP if http_too else n + 1)
     in_process(app, ids[:1], token)  # the series' first number creates its counter rows: not timed
     before, cpu = load(), time.process_time()
     samples = in_process(app, ids[1:n + 1], token)
@@ -102,9 +123,9 @@ def main(n: int = 300) -> list[dict]:
             db.session.remove()
             db.engine.dispose()  # the workers write now: no connection of ours holds anything
         before = load()
-        samples = over_http(url, ids[n + 1:], token)
-        rows.append(row(f"post one invoice via API, HTTP (gunicorn -w 2), {database}",
-                        f"{summary_ms(samples)}; {before}", "p95 < 20 ms"))
+        for way, (samples, cpu) in over_http(url, ids[n + 1:], token).items():
+            rows.append(row(f"post one invoice via API, HTTP (gunicorn -w 2, {way}), {database}",
+                            f"{summary_ms(samples)}; workers' CPU {cpu:.1f} ms/posting; {before}", "p95 < 20 ms"))
     return rows
 
 

@@ -137,6 +137,12 @@ def _request_cycle(app: Flask) -> None:
             return idempotency_begin(user_id)
         return None
 
+    @app.teardown_request
+    def read_only_ends(_exc):
+        # Work done after the request in the same thread (a test, a CLI command) is not a read-only request: its
+        # transactions write as usual (SQLite: BEGIN IMMEDIATE; PostgreSQL: not autocommit, core.db).
+        core_db.read_only.set(False)
+
     @app.after_request
     def finish(response: Response) -> Response:
         """One request, one transaction: commit what succeeded, roll back what was refused."""
