@@ -50,10 +50,20 @@ def _with_defaults(table: Table, rows: list[dict]) -> tuple[list[str], list[list
     return names, values
 
 
+def _in_transaction():
+    """The session's psycopg connection, inside a transaction. A read-only request reads in autocommit
+    (core.db.read_in_autocommit) and opens its transaction at the first statement SQLAlchemy sees that writes;
+    COPY goes to the driver directly, unseen, so it opens the transaction itself."""
+    raw = db.session.connection().connection.driver_connection
+    if raw.autocommit:
+        raw.autocommit = False  # settable: in autocommit the connection is idle between statements
+    return raw
+
+
 def _copy(table: Table, names: list[str], values: list[list]) -> None:
     import psycopg
     from psycopg import sql
-    raw = db.session.connection().connection.driver_connection
+    raw = _in_transaction()
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name),
                                                           sql.SQL(", ").join(map(sql.Identifier, names)))
     try:

@@ -93,3 +93,20 @@ def test_outside_read_only_requests_every_statement_is_in_a_transaction(app):
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
     assert seen == [("SELECT", "INTRANS")]
+
+
+def test_a_bulk_copy_while_reading_opens_the_transaction_too(app):
+    """core.bulk's COPY goes to the driver, unseen by the statement listener: it must not autocommit its rows."""
+    from core.bulk import insert_rows
+    from core.models import AuditLog
+    token = core_db.read_only.set(True)
+    try:
+        with app.app_context():
+            db.session.execute(text("SELECT 1"))  # autocommit so far
+            insert_rows(AuditLog.__table__, [{"document_type": "bulk", "document_id": 1, "action": "read-only"}])
+            db.session.rollback()
+            assert db.session.execute(text("SELECT count(*) FROM core_audit_log WHERE action = 'read-only'")
+                                      ).scalar() == 0
+            db.session.rollback()
+    finally:
+        core_db.read_only.reset(token)
