@@ -106,6 +106,9 @@ _NOT_PLAIN = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY\s+SHARE)\b|\bpg_adv
                         r"|\bset_config\s*\(|\bpg_notify\s*\(", re.IGNORECASE)
 
 
+_OURS = "kontor_read_autocommit"  # pool record info: this connection is in autocommit because of read_in_autocommit
+
+
 def read_in_autocommit(engine: Engine) -> None:
     """PostgreSQL under READ COMMITTED: while ``read_only`` is set (GET/HEAD/OPTIONS), a transaction starts in
     autocommit and stays there while it only reads; the first statement that is not a plain SELECT switches the
@@ -123,10 +126,18 @@ def read_in_autocommit(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        dbapi_connection = connection.connection.dbapi_connection
+        if connection.get_execution_options().get("isolation_level"):
+            return  # the caller chose the level itself (AUTOCOMMIT for a VACUUM, say): not ours to change
+        fairy = connection.connection
+        dbapi_connection = fairy.dbapi_connection
+        if dbapi_connection.info.transaction_status != idle:
+            return
         autocommit = read_only.get() and engine.dialect.default_isolation_level == "READ COMMITTED"
-        if dbapi_connection.autocommit != autocommit and dbapi_connection.info.transaction_status == idle:
-            dbapi_connection.autocommit = autocommit
+        if autocommit and not dbapi_connection.autocommit:
+            dbapi_connection.autocommit = True
+            fairy.info[_OURS] = True
+        elif not autocommit and fairy.info.pop(_OURS, False) and dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False
 
     plain: dict[str, bool] = {}  # statement -> plain read; SQLAlchemy's compiled cache hands the same strings back
 
@@ -139,14 +150,15 @@ def read_in_autocommit(engine: Engine) -> None:
         return known
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _before_execute(_conn, cursor, statement, _parameters, _context, _executemany):
+    def _before_execute(conn, cursor, statement, _parameters, _context, _executemany):
         dbapi_connection = cursor.connection
-        if dbapi_connection.autocommit and not is_plain_read(statement):
+        if dbapi_connection.autocommit and not is_plain_read(statement) and conn.connection.info.pop(_OURS, False):
             dbapi_connection.autocommit = False  # idle between autocommitted reads: the next statement opens one
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(dbapi_connection, _record):
-        if dbapi_connection is not None and getattr(dbapi_connection, "autocommit", False):
+    def _on_checkin(dbapi_connection, record):
+        if record.info.pop(_OURS, False) and dbapi_connection is not None and \
+                getattr(dbapi_connection, "autocommit", False):
             try:
                 dbapi_connection.autocommit = False  # back as it came: connections outside requests expect it off
             except Exception:  # a broken connection: the pool throws it away anyway

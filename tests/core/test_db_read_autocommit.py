@@ -110,3 +110,21 @@ def test_a_bulk_copy_while_reading_opens_the_transaction_too(app):
             db.session.rollback()
     finally:
         core_db.read_only.reset(token)
+
+
+@pytest.mark.parametrize("reading", [False, True])
+def test_a_connection_asked_for_autocommit_keeps_it(app, reading):
+    """isolation_level="AUTOCOMMIT" is the caller's choice (a VACUUM cannot run in a transaction): neither the
+    read-only switch nor its first-write rule may take it away."""
+    token = core_db.read_only.set(reading)
+    try:
+        with app.app_context():
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE core_partners"))
+                conn.execute(INSERT_PARTNER, {"name": "Autocommitted"})
+                conn.execute(text("VACUUM core_partners"))
+            assert db.session.execute(text("SELECT count(*) FROM core_partners WHERE name = 'Autocommitted'")
+                                      ).scalar() == 1
+            db.session.rollback()
+    finally:
+        core_db.read_only.reset(token)
