@@ -33,6 +33,23 @@ def migrate(app: Flask) -> None:
     with app.app_context():
         with db.engine.begin() as connection:
             command.upgrade(alembic_config(app, connection), "heads")
+            if connection.dialect.name == "sqlite":
+                _statistics_for_new_indexes(connection)
+
+
+def _statistics_for_new_indexes(connection) -> None:
+    """SQLite: once a database has statistics (someone ran ANALYZE), the indexes a migration adds get theirs too.
+    Without them SQLite weighs a new index by a guess against the measured ones and may prefer it badly (a new
+    (journal_id, id) index made the journal-filtered entries list sort every entry of the journal). PostgreSQL's
+    autovacuum analyzes by itself."""
+    from sqlalchemy import text
+    if not connection.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")):
+        return
+    missing = connection.scalars(text(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL)")).all()
+    for name in missing:
+        connection.exec_driver_sql(f'ANALYZE "{name}"')
 
 
 def install(app: Flask, demo_orders: int | None = None) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, or_, select, union_all
 
 from core.extensions import db
 from core.models import Partner, company
@@ -93,10 +93,13 @@ def _rows(where: list, limit: int, offset: int, count: int) -> list:
                JournalEntry.date, JournalEntry.ref, Journal.code.label("journal"), Account.code.label("account_code"),
                Account.name.label("account_name"), JournalLine.partner_id, Partner.name.label("partner_name"),
                JournalLine.label, JournalLine.debit, JournalLine.credit)
-        .select_from(page).join(JournalLine, JournalLine.id == page.c.id)
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .join(Journal, Journal.id == JournalEntry.journal_id)
-        .join(Account, Account.id == JournalLine.account_id)
+        # LEFT joins (every one finds its row: the foreign keys are NOT NULL) keep the page's ids the outer loop:
+        # SQLite reorders inner joins and, weighing a new index without statistics, drove from the journals
+        # through every entry of the book to meet the 100 lines (20 ms -> 140 ms at 1M lines).
+        .select_from(page).outerjoin(JournalLine, JournalLine.id == page.c.id)
+        .outerjoin(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .outerjoin(Journal, Journal.id == JournalEntry.journal_id)
+        .outerjoin(Account, Account.id == JournalLine.account_id)
         .outerjoin(Partner, Partner.id == JournalLine.partner_id)
         .order_by(*LINE_ORDER)).all()
 
