@@ -131,3 +131,28 @@ def drop_trigram_index(table_name: str, columns: list[str]) -> None:
     elif bind.dialect.name == "postgresql":
         for c in columns:
             op.execute(f"DROP INDEX IF EXISTS ix_{table_name}_{c}_trgm")
+
+
+def list_index_migration(table_name: str, search: list[str], replaced: list[tuple] = (), added: list[tuple] = ()):
+    """``(upgrade, downgrade)`` of a migration that gives a list its search index and its sort indexes:
+    ``replaced``: (old single-column index, its replacement, the replacement's columns: the sort column then
+    ``id``, the lists' tie-break); ``added``: (new index, columns)."""
+    from alembic import op
+
+    def upgrade() -> None:
+        create_trigram_index(table_name, search)
+        for old, new, columns in replaced:
+            op.create_index(new, table_name, columns)
+            op.drop_index(old, table_name=table_name)
+        for new, columns in added:
+            op.create_index(new, table_name, columns)
+
+    def downgrade() -> None:
+        for new, _ in added:
+            op.drop_index(new, table_name=table_name)
+        for old, new, columns in replaced:
+            op.create_index(old, table_name, columns[:1])
+            op.drop_index(new, table_name=table_name)
+        drop_trigram_index(table_name, search)
+
+    return upgrade, downgrade

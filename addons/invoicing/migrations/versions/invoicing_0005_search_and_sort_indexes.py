@@ -4,9 +4,7 @@ Revision ID: invoicing_0005
 Revises: invoicing_0004
 Create Date: 2026-11-25 18:45:00.000000
 """
-from alembic import op
-
-from core.search import create_trigram_index, drop_trigram_index
+from core.search import list_index_migration
 
 revision = 'invoicing_0005'
 down_revision = 'invoicing_0004'
@@ -24,19 +22,4 @@ ADDED = []
 TABLE, COLUMNS = "invoicing_invoices", ['number']
 
 
-def upgrade() -> None:
-    create_trigram_index(TABLE, COLUMNS)
-    for old, new, columns in REPLACED:
-        op.create_index(new, TABLE, columns)
-        op.drop_index(old, table_name=TABLE)
-    for new, columns in ADDED:
-        op.create_index(new, TABLE, columns)
-
-
-def downgrade() -> None:
-    for new, _ in ADDED:
-        op.drop_index(new, table_name=TABLE)
-    for old, new, columns in REPLACED:
-        op.create_index(old, TABLE, columns[:1])
-        op.drop_index(new, table_name=TABLE)
-    drop_trigram_index(TABLE, COLUMNS)
+upgrade, downgrade = list_index_migration(TABLE, COLUMNS, REPLACED, ADDED)

@@ -4,9 +4,7 @@ Revision ID: payments_0003
 Revises: payments_0002
 Create Date: 2026-11-25 18:45:00.000000
 """
-from alembic import op
-
-from core.search import create_trigram_index, drop_trigram_index
+from core.search import list_index_migration
 
 revision = 'payments_0003'
 down_revision = 'payments_0002'
@@ -25,19 +23,4 @@ ADDED = [
 TABLE, COLUMNS = "payments_payments", ['reference']
 
 
-def upgrade() -> None:
-    create_trigram_index(TABLE, COLUMNS)
-    for old, new, columns in REPLACED:
-        op.create_index(new, TABLE, columns)
-        op.drop_index(old, table_name=TABLE)
-    for new, columns in ADDED:
-        op.create_index(new, TABLE, columns)
-
-
-def downgrade() -> None:
-    for new, _ in ADDED:
-        op.drop_index(new, table_name=TABLE)
-    for old, new, columns in REPLACED:
-        op.create_index(old, TABLE, columns[:1])
-        op.drop_index(new, table_name=TABLE)
-    drop_trigram_index(TABLE, COLUMNS)
+upgrade, downgrade = list_index_migration(TABLE, COLUMNS, REPLACED, ADDED)
