@@ -94,6 +94,7 @@ def free_port() -> int:
 def wait_ready(base: str, token: str, server: subprocess.Popen, timeout: float = 60) -> None:
     request = urllib.request.Request(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     deadline = time.monotonic() + timeout
+    last = "no answer"
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited with {server.returncode} before answering")
@@ -101,10 +102,11 @@ def wait_ready(base: str, token: str, server: subprocess.Popen, timeout: float =
             with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+                last = f"HTTP {response.status}"
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            last = str(exc)  # not listening yet: asked again below, and named if it never answers
         time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer on {base} within {timeout:.0f} s")
+    raise SystemExit(f"gunicorn did not answer on {base} within {timeout:.0f} s (last: {last})")
 
 
 def stop(server: subprocess.Popen) -> None:

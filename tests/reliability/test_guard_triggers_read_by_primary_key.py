@@ -1,5 +1,6 @@
-"""The PostgreSQL guards of posted lines (invoicing_0004; accounting_0003 gives journal lines a guard of their own) read the parent's state by primary key
-alone. Their first version asked ``EXISTS (... WHERE id = NEW.x AND state = 'posted')``; PL/pgSQL plans that once
+"""The guards of posted lines read the parent's state by primary key alone: SQLite's triggers always did, the
+PostgreSQL functions since invoicing_0004 and accounting_0003 (journal lines got a guard function of their own).
+Their first PostgreSQL version asked ``EXISTS (... WHERE id = NEW.x AND state = 'posted')``; PL/pgSQL plans that once
 per session, and with the statistics of a young database the planner served it from a ``(state, ...)`` index,
 walking every posted document for each line inserted (batch invoicing on PostgreSQL: 49 s instead of 17 s for
 10,000 invoices). A lookup whose only condition is ``id = ...`` can be served by the primary key alone."""
@@ -12,18 +13,29 @@ from sqlalchemy import text
 
 from core.extensions import db
 
-GUARDS = {"invoicing_refuse_posted_line_change": "invoicing_invoices",
-          "accounting_refuse_posted_line_change": "accounting_entries"}
+PARENTS = {"invoicing_invoice_lines": "invoicing_invoices", "accounting_lines": "accounting_entries"}
+# PostgreSQL: the trigger functions of the lines (one per table); SQLite: the lines' triggers themselves.
+PG_GUARDS = {"invoicing_invoice_lines": "invoicing_refuse_posted_line_change",
+             "accounting_lines": "accounting_refuse_posted_line_change"}
 
 
-@pytest.mark.parametrize("function", sorted(GUARDS))
-def test_the_guard_reads_its_parent_by_primary_key_alone(app, function):
+def _guard_sources(lines_table: str) -> list[str]:
+    if db.engine.dialect.name == "postgresql":
+        return [db.session.scalar(text("SELECT prosrc FROM pg_proc WHERE proname = :f"),
+                                  {"f": PG_GUARDS[lines_table]})]
+    return list(db.session.scalars(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
+                                   {"t": lines_table}))
+
+
+@pytest.mark.parametrize("lines_table", sorted(PARENTS))
+def test_the_guard_reads_its_parent_by_primary_key_alone(app, lines_table):
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("PL/pgSQL guards: PostgreSQL only (SQLite's triggers compare (SELECT state ... WHERE id = ...))")
-        source = db.session.scalar(text("SELECT prosrc FROM pg_proc WHERE proname = :f"), {"f": function})
-    lookups = re.findall(r"FROM\s+(\w+)\s+WHERE\s+([^;]*?)(?:\)\s*THEN|;)", source, flags=re.S)
-    assert lookups, source
-    for table, condition in lookups:
-        assert table == GUARDS[function]
-        assert re.fullmatch(r"id = ((NEW|OLD)\.)?\w+", condition.strip()), condition  # one value: no other column
+        sources = _guard_sources(lines_table)
+    assert sources and all(sources), sources
+    for source in sources:
+        # the condition of each lookup: up to the PL/pgSQL ";" or the ")" closing SQLite's scalar subquery
+        lookups = re.findall(r"FROM\s+(\w+)\s+WHERE\s+([^;)]*)", source, flags=re.S)
+        assert lookups, source
+        for table, condition in lookups:
+            assert table == PARENTS[lines_table]
+            assert re.fullmatch(r"id = ((NEW|OLD)\.)?\w+", condition.strip()), condition  # one value, no other column
