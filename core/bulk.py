@@ -51,13 +51,12 @@ def _with_defaults(table: Table, rows: list[dict]) -> tuple[list[str], list[list
 
 
 def _in_transaction():
-    """The session's psycopg connection, inside a transaction. A read-only request reads in autocommit
-    (core.db.read_in_autocommit) and opens its transaction at the first statement SQLAlchemy sees that writes;
-    COPY goes to the driver directly, unseen, so it opens the transaction itself."""
-    raw = db.session.connection().connection.driver_connection
-    if raw.autocommit:
-        raw.autocommit = False  # settable: in autocommit the connection is idle between statements
-    return raw
+    """The session's psycopg connection, inside the transaction: COPY goes to the driver, unseen by the statement
+    listener that ends a read-only request's autocommit before a write (core.db.read_in_autocommit)."""
+    from core.db import leave_read_autocommit
+    fairy = db.session.connection().connection
+    leave_read_autocommit(fairy)
+    return fairy.driver_connection
 
 
 def _copy(table: Table, names: list[str], values: list[list]) -> None:

@@ -109,6 +109,15 @@ _NOT_PLAIN = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY\s+SHARE)\b|\bpg_adv
 _OURS = "kontor_read_autocommit"  # pool record info: this connection is in autocommit because of read_in_autocommit
 
 
+def leave_read_autocommit(fairy) -> None:
+    """End read_in_autocommit's autocommit on this pooled connection (a SQLAlchemy ``connection.connection``), if
+    it is in it: the next statement opens the transaction. The statement listener does this before a statement that
+    may write; work the listener does not see (a COPY sent to the driver, core.bulk) calls it itself. A connection
+    the caller opened in AUTOCOMMIT is not ours and stays so."""
+    if fairy.info.pop(_OURS, False) and fairy.dbapi_connection.autocommit:
+        fairy.dbapi_connection.autocommit = False  # idle between autocommitted reads: settable
+
+
 def read_in_autocommit(engine: Engine) -> None:
     """PostgreSQL under READ COMMITTED: while ``read_only`` is set (GET/HEAD/OPTIONS), a transaction starts in
     autocommit and stays there while it only reads; the first statement that is not a plain SELECT switches the
@@ -136,8 +145,8 @@ def read_in_autocommit(engine: Engine) -> None:
         if autocommit and not dbapi_connection.autocommit:
             dbapi_connection.autocommit = True
             fairy.info[_OURS] = True
-        elif not autocommit and fairy.info.pop(_OURS, False) and dbapi_connection.autocommit:
-            dbapi_connection.autocommit = False
+        elif not autocommit:
+            leave_read_autocommit(fairy)
 
     plain: dict[str, bool] = {}  # statement -> plain read; SQLAlchemy's compiled cache hands the same strings back
 
@@ -151,18 +160,18 @@ def read_in_autocommit(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_execute(conn, cursor, statement, _parameters, _context, _executemany):
-        dbapi_connection = cursor.connection
-        if dbapi_connection.autocommit and not is_plain_read(statement) and conn.connection.info.pop(_OURS, False):
-            dbapi_connection.autocommit = False  # idle between autocommitted reads: the next statement opens one
+        if cursor.connection.autocommit and not is_plain_read(statement):
+            leave_read_autocommit(conn.connection)
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection, record):
         if record.info.pop(_OURS, False) and dbapi_connection is not None and \
                 getattr(dbapi_connection, "autocommit", False):
+            import psycopg
             try:
                 dbapi_connection.autocommit = False  # back as it came: connections outside requests expect it off
-            except Exception:  # a broken connection: the pool throws it away anyway
-                pass
+            except psycopg.Error as exc:  # a broken connection: the pool replaces it rather than lend it again
+                record.invalidate(exc)
 
 
 def configure_engine(engine: Engine) -> None:

@@ -128,3 +128,33 @@ def test_a_connection_asked_for_autocommit_keeps_it(app, reading):
             db.session.rollback()
     finally:
         core_db.read_only.reset(token)
+
+
+def test_a_connection_broken_while_reading_is_replaced_not_lent_again(app):
+    """At check-in the switch is undone; on a connection the server or the network dropped that fails, and the
+    pool must discard it rather than lend it to the next request (the pool's own check-in listeners run as they
+    would)."""
+    import psycopg
+
+    class Dropped:
+        @property
+        def autocommit(self):
+            return True
+
+        @autocommit.setter
+        def autocommit(self, _value):
+            raise psycopg.OperationalError("the connection is closed")
+
+    class Record:
+        def __init__(self):
+            self.info = {core_db._OURS: True}
+            self.invalidated = None
+
+        def invalidate(self, exc=None):
+            self.invalidated = exc
+
+    record = Record()
+    with app.app_context():
+        db.engine.pool.dispatch.checkin(Dropped(), record)
+    assert isinstance(record.invalidated, psycopg.OperationalError)
+    assert core_db._OURS not in record.info
