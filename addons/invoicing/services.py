@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core import audit, sequences
 from core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from core.extensions import db
-from core.models import Partner, company, utcnow
+from core.models import Company, Partner, company, utcnow
 from core.money import ZERO, round_money, to_decimal
 
 from .catalog import _decimal, create_tax, get_product, get_tax, save_product, update_tax  # noqa: F401 (API)
@@ -41,6 +41,12 @@ _LOCK = (select(Invoice).where(Invoice.id == bindparam("invoice_id")).options(*_
          .with_for_update(of=Invoice).execution_options(populate_existing=True))
 # Core columns, not the ORM attributes: an ORM read would autoflush (and build ORM state) for one id.
 _CREDITS = CustomerCredit.__table__
+# The posting's read: the same locked invoice with its lines, and the company row (the lock date the accounting
+# hook checks, auto_apply_credit) in the same statement, so company() finds it in the identity map. An outer join:
+# without a company row, company() creates it as it always does.
+_LOCK_FOR_POSTING = (select(Invoice, Company).select_from(Invoice).outerjoin(Company, Company.id == 1)
+                     .where(Invoice.id == bindparam("invoice_id")).options(*_WITH_LINES)
+                     .with_for_update(of=Invoice).execution_options(populate_existing=True))
 _HAS_CREDIT = (select(_CREDITS.c.id).where(_CREDITS.c.partner_id == bindparam("partner_id"),
                                            _CREDITS.c.amount > _CREDITS.c.amount_used).limit(1))
 _INVOICES = Invoice.__table__
@@ -283,7 +289,11 @@ def post_invoice(invoice: Invoice | int) -> Invoice:
     ``invoice`` is an Invoice or its id (the API passes the id: the row is then read once, already locked).
     All in the caller's transaction: if anything refuses, the caller rolls back and the number is not used.
     """
-    invoice = get_invoice(invoice if isinstance(invoice, int) else invoice.id, lock=True)
+    invoice_id = invoice if isinstance(invoice, int) else invoice.id
+    row = db.session.execute(_LOCK_FOR_POSTING, {"invoice_id": invoice_id}).unique().first()
+    if row is None:
+        raise NotFound(f"There is no invoice {invoice_id}.")
+    invoice = row[0]
     # Held for the whole posting: the accounting hook reads the lock date from the same row, and the session's
     # identity map keeps an object only while someone refers to it (else each company() reads it again).
     settings = company()
