@@ -22,8 +22,14 @@ def document_type(document) -> str:
 
 
 def record(document, action: str, details: str = "", user_id: int | None = None) -> None:
-    db.session.add(AuditLog(document_type=document_type(document), document_id=document.id, action=action,
-                            details=details, user_id=user_id if user_id is not None else _actor_id()))
+    record_id(document_type(document), document.id, action, details, user_id)
+
+
+def record_id(doc_type: str, document_id: int, action: str, details: str = "", user_id: int | None = None) -> None:
+    """``record`` for a document written without an ORM object (accounting's document entries). Added to the
+    session like any other: the rows of one flush go out in one INSERT."""
+    db.session.add(AuditLog(document_type=doc_type, document_id=document_id, action=action, details=details,
+                            user_id=user_id if user_id is not None else _actor_id()))
 
 
 def record_many(doc_type: str, ids: list[int], action: str, details: str = "", user_id: int | None = None) -> None:

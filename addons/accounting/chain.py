@@ -49,22 +49,23 @@ def digest(prev_hash: str | None, text: str) -> str:
     return hashlib.sha256(((prev_hash or "") + "\n" + text).encode("utf-8")).hexdigest()
 
 
-_PREV_HASH = select(JournalEntry.hash).where(JournalEntry.chain_index == bindparam("index"))  # built once
+# Built once; a Core column (not the ORM attribute), so reading it neither autoflushes nor builds ORM state: the
+# previous link is in the database already (committed, or written by the posting before us in this transaction).
+_PREV_HASH = select(JournalEntry.__table__.c.hash).where(JournalEntry.__table__.c.chain_index == bindparam("index"))
+
+
+def link(number: str, journal_code: str, on: date, lines: Iterable[tuple]) -> tuple[int, str | None, str]:
+    """The next place in the chain, under its counter's lock: ``(chain_index, prev_hash, hash)`` for an entry of
+    these lines (account_code, partner_id, label, debit, credit), in the order their ids will have."""
+    index = sequences.take(CHAIN_CODE, CHAIN_DATE)
+    prev = db.session.execute(_PREV_HASH, {"index": index - 1}).scalar() if index > 1 else None
+    return index, prev, digest(prev, canonical(number, journal_code, on, lines))
 
 
 def seal(entry: JournalEntry) -> None:
     """Give ``entry`` (number set, lines flushed) its place in the chain and its hash."""
-    index = sequences.take(CHAIN_CODE, CHAIN_DATE)
-    prev = None
-    if index > 1:
-        # Without autoflush: the previous link is in the database already (committed, or flushed by the
-        # post_entry before us), and ``entry``'s pending changes go out once, with its hash.
-        with db.session.no_autoflush:
-            prev = db.session.scalar(_PREV_HASH, {"index": index - 1})
     lines = [(l.account.code, l.partner_id, l.label, l.debit, l.credit) for l in sorted(entry.lines, key=lambda l: l.id)]
-    entry.chain_index = index
-    entry.prev_hash = prev
-    entry.hash = digest(prev, canonical(entry.number, entry.journal.code, entry.date, lines))
+    entry.chain_index, entry.prev_hash, entry.hash = link(entry.number, entry.journal.code, entry.date, lines)
 
 
 PARALLEL_FROM = 20_000  # links: below this, starting processes costs more than it saves

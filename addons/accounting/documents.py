@@ -13,14 +13,13 @@ from core.extensions import db
 from core.money import ZERO, round_money
 
 from . import services
-from .models import Account, Journal, JournalEntry, JournalLine, ProductAccount, ProductTypeAccount, Reconciliation, TaxAccount
+from .models import Account, Journal, JournalLine, ProductAccount, ProductTypeAccount, Reconciliation, TaxAccount
 
 
-def _line(account: Account, amount: Decimal, label: str, partner_id: int | None = None) -> JournalLine:
-    """A signed amount: positive is a debit, negative a credit."""
+def _line(account, amount: Decimal, label: str, partner_id: int | None = None) -> tuple:
+    """(account, partner_id, label, debit, credit) from a signed amount: positive is a debit, negative a credit."""
     amount = round_money(amount)
-    return JournalLine(account_id=account.id, account=account, partner_id=partner_id, label=label,
-                       debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO)
+    return account, partner_id, label, amount if amount > 0 else ZERO, -amount if amount < 0 else ZERO
 
 
 def income_account(line) -> Account:
@@ -51,13 +50,9 @@ def tax_account(tax_id: int | None) -> Account:
     return account
 
 
-def _post(on: date, lines: list[JournalLine], journal: str, ref: str, origin: tuple[str, int]) -> JournalEntry:
-    due = services.line_due_date(*origin, on)
-    for line in lines:  # the reports' copy, in the lines' INSERT (post_entry would otherwise UPDATE them)
-        line.posted_date, line.due_date = on, due
-    entry = services.create_entry(on, [l for l in lines if l.debit or l.credit], journal=journal, ref=ref,
-                                  origin=origin)
-    return services.post_entry(entry)
+def _post(on: date, lines: list[tuple], journal, ref: str, origin: tuple[str, int]) -> int:
+    """The document's entry, posted (services.write_posted_entry); lines of zero are left out. Returns its id."""
+    return services.write_posted_entry(on, journal, [l for l in lines if l[3] or l[4]], ref, origin)
 
 
 RECEIVABLE_CODE, TAX_CODE = "411000", "445710"  # services.receivable_account, tax_account's default
@@ -74,34 +69,42 @@ def _build_accounts_of():
         .where(TaxAccount.tax_id.in_(bindparam("tax_ids", expanding=True))),
         select(literal("code"), Account.code, Account.id).where(Account.code.in_((RECEIVABLE_CODE, TAX_CODE))),
     ).subquery()
-    return select(keys.c.kind, keys.c.key, Account).join(Account, Account.id == keys.c.account_id)
+    accounts, journals = Account.__table__, Journal.__table__  # plain rows: id, code and name are all we use
+    return union_all(
+        select(keys.c.kind, keys.c.key, accounts.c.id, accounts.c.code, accounts.c.name)
+        .join(accounts, accounts.c.id == keys.c.account_id),
+        select(literal("journal"), journals.c.code, journals.c.id, journals.c.code, journals.c.name)
+        .where(journals.c.code == bindparam("journal")))
 
 
 _ACCOUNTS_OF = _build_accounts_of()  # built once: building this union each posting cost as much as running it
 
 
-def _accounts_of(lines) -> dict[tuple[str, str], Account]:
-    """The accounts an invoice's lines may book to, in one statement: ``{(kind, key): Account}`` with kind
-    ``product`` (override per product id), ``type`` (per product type, ``service`` always asked), ``tax`` (per tax
-    id) and ``code`` (the receivable and default VAT accounts). A mapping that is not there is not in the dict:
-    income_account / tax_account / services.receivable_account then decide exactly as they do alone."""
+def _accounts_of(lines, journal: str) -> dict[tuple[str, str], object]:
+    """The accounts an invoice's lines may book to, and its journal, in one statement: ``{(kind, key): row}``
+    (rows with ``id``, ``code``, ``name``) with kind ``product`` (override per product id), ``type`` (per product
+    type, ``service`` always asked), ``tax`` (per tax id), ``code`` (the receivable and default VAT accounts) and
+    ``journal`` (by code). A mapping that is not there is not in the dict: income_account / tax_account /
+    services.receivable_account / services.get_journal then decide exactly as they do alone."""
     rows = db.session.execute(_ACCOUNTS_OF, {
         "product_ids": sorted({l.product_id for l in lines if l.product_id is not None}),
         "types": sorted({l.product.type for l in lines if l.product is not None} | {"service"}),
-        "tax_ids": sorted({l.tax_id for l in lines if l.tax_id is not None and l.amount_tax})})
-    return {(kind, key): account for kind, key, account in rows}
+        "tax_ids": sorted({l.tax_id for l in lines if l.tax_id is not None and l.amount_tax}),
+        "journal": journal})
+    return {(row[0], row[1]): row for row in rows}
 
 
-def invoice_posted(invoice) -> JournalEntry:
+def invoice_posted(invoice) -> int:
     """Invoice: Dr receivable total / Cr income per account / Cr VAT per tax account. Credit note: the reverse."""
     sign = Decimal(-1) if invoice.type == "credit_note" else Decimal(1)
     income: OrderedDict[int, list] = OrderedDict()
     taxes: OrderedDict[int, list] = OrderedDict()
     # Every mapping the lines need in one statement (one per product, type and tax was 6 statements for a 2-line
     # invoice); what is not mapped falls back to the one-at-a-time functions, which look further.
-    known = _accounts_of(invoice.lines)
-    income_of: dict[tuple, Account] = {}
-    tax_of: dict[int | None, Account] = {}
+    journal_code = "CN" if invoice.type == "credit_note" else "INV"
+    known = _accounts_of(invoice.lines, journal_code)
+    income_of: dict[tuple, object] = {}
+    tax_of: dict[int | None, object] = {}
     for line in invoice.lines:
         key = (line.product_id, line.product.type if line.product is not None else None)
         if key not in income_of:
@@ -120,11 +123,11 @@ def invoice_posted(invoice) -> JournalEntry:
     lines = [_line(receivable, sign * invoice.amount_total, label, invoice.partner_id)]
     lines += [_line(account, -sign * amount, f"{label} {account.name}") for account, amount in income.values()]
     lines += [_line(account, -sign * amount, f"{label} {account.name}") for account, amount in taxes.values()]
-    journal = "CN" if invoice.type == "credit_note" else "INV"
+    journal = known.get(("journal", journal_code)) or services.get_journal(journal_code)
     _lock_what_the_posting_settles(invoice)
-    entry = _post(invoice.invoice_date, lines, journal, invoice.number, (invoice.type, invoice.id))
-    invoice.journal_entry_id = entry.id
-    return entry
+    entry_id = _post(invoice.invoice_date, lines, journal, invoice.number, (invoice.type, invoice.id))
+    invoice.journal_entry_id = entry_id
+    return entry_id
 
 
 def _lock_what_the_posting_settles(invoice) -> None:
@@ -149,28 +152,28 @@ def _money_journal(payment) -> Journal:
     return journal
 
 
-def payment_registered(payment) -> JournalEntry:
+def payment_registered(payment) -> int:
     """Dr bank or cash (the method's journal) / Cr receivable."""
     journal = _money_journal(payment)
     label = f"Payment {payment.reference or payment.id}"
     lines = [_line(journal.account, payment.amount, label),
              _line(services.receivable_account(), -payment.amount, label, payment.partner_id)]
-    entry = _post(payment.date, lines, journal.code, payment.reference or f"Payment {payment.id}",
-                  ("payment", payment.id))
-    payment.journal_entry_id = entry.id
-    return entry
+    entry_id = _post(payment.date, lines, journal, payment.reference or f"Payment {payment.id}",
+                     ("payment", payment.id))
+    payment.journal_entry_id = entry_id
+    return entry_id
 
 
-def refund_made(payment) -> JournalEntry:
+def refund_made(payment) -> int:
     """Dr receivable / Cr bank or cash: credit paid back to the customer."""
     journal = _money_journal(payment)
     label = f"Refund {payment.reference or payment.id}"
     lines = [_line(services.receivable_account(), payment.amount, label, payment.partner_id),
              _line(journal.account, -payment.amount, label)]
-    entry = _post(payment.date, lines, journal.code, payment.reference or f"Refund {payment.id}",
-                  ("payment", payment.id))
-    payment.journal_entry_id = entry.id
-    return entry
+    entry_id = _post(payment.date, lines, journal, payment.reference or f"Refund {payment.id}",
+                     ("payment", payment.id))
+    payment.journal_entry_id = entry_id
+    return entry_id
 
 
 def _match(debit_line: JournalLine | None, credit_line: JournalLine | None, amount: Decimal, on: date) -> None:

@@ -48,35 +48,38 @@ class Related:
 _related: contextvars.ContextVar[Related | None] = contextvars.ContextVar("invoicing_related", default=None)
 
 
-# Built once (aliases are costly to build, and these run on every invoice the API shows).
+# Built once (aliases are costly to build, and these run on every invoice the API shows). One statement, three
+# kinds of rows: per line, what credit notes that are not cancelled (drafts included) give back of it (as
+# credit_notes.quantity_credited, with the same coalesce(sum())); per invoice, its credit notes and its payments.
+# The quantities come first: the union's column types are the first select's, so they read exactly as they did
+# alone (Numeric), and the ids of the other rows are made ints again.
 _CREDIT, _NOTE = aliased(InvoiceLine), aliased(Invoice)
-_RELATED_IDS = union_all(
+_RELATED = union_all(
+    select(literal("credited"), InvoiceLine.id, func.coalesce(func.sum(case((_NOTE.state != "cancelled",
+                                                                              _CREDIT.quantity))), 0))
+    .outerjoin(_CREDIT, _CREDIT.credited_line_id == InvoiceLine.id)
+    .outerjoin(_NOTE, _NOTE.id == _CREDIT.invoice_id)
+    .where(InvoiceLine.id.in_(bindparam("line_ids", expanding=True))).group_by(InvoiceLine.id),
     select(literal("credit_note"), Invoice.credited_invoice_id, Invoice.id)
     .where(Invoice.credited_invoice_id.in_(bindparam("ids", expanding=True))),
     select(literal("payment"), Settlement.invoice_id, Settlement.source_id)
     .where(Settlement.invoice_id.in_(bindparam("ids", expanding=True)), Settlement.kind == "payment"))
-# credit_notes.quantity_credited for many lines at once: what credit notes that are not cancelled (drafts
-# included) give back of each line, with the same coalesce(sum()) so the figures read exactly as before.
-_CREDITED = (select(InvoiceLine.id, func.coalesce(func.sum(case((_NOTE.state != "cancelled", _CREDIT.quantity))), 0))
-             .outerjoin(_CREDIT, _CREDIT.credited_line_id == InvoiceLine.id)
-             .outerjoin(_NOTE, _NOTE.id == _CREDIT.invoice_id)
-             .where(InvoiceLine.id.in_(bindparam("line_ids", expanding=True))).group_by(InvoiceLine.id))
 
 
 def read_related(invoices: list[Invoice]) -> Related:
-    """Two queries for any number of invoices and lines (not one per field, per invoice and per line)."""
+    """One query for any number of invoices and lines (not one per field, per invoice and per line)."""
     related = Related()
     ids = [i.id for i in invoices]
     if not ids:
         return related
-    for kind, invoice_id, other_id in db.session.execute(_RELATED_IDS, {"ids": ids}):
-        if kind == "credit_note":
-            related.credit_notes.setdefault(invoice_id, []).append(other_id)
-        else:
-            related.payments.setdefault(invoice_id, set()).add(other_id)
     line_ids = [l.id for i in invoices if i.type == "invoice" for l in i.lines]
-    if line_ids:
-        related.credited = dict(db.session.execute(_CREDITED, {"line_ids": line_ids}).all())
+    for kind, key, value in db.session.execute(_RELATED, {"ids": ids, "line_ids": line_ids}):
+        if kind == "credited":
+            related.credited[key] = value
+        elif kind == "credit_note":
+            related.credit_notes.setdefault(key, []).append(int(value))
+        else:
+            related.payments.setdefault(key, set()).add(int(value))
     return related
 
 

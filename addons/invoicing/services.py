@@ -12,11 +12,12 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit, sequences
 from core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from core.extensions import db
-from core.models import Partner, company, utcnow
+from core.models import Company, Partner, company, utcnow
 from core.money import ZERO, round_money, to_decimal
 
 from .catalog import _decimal, create_tax, get_product, get_tax, save_product, update_tax  # noqa: F401 (API)
@@ -38,8 +39,23 @@ _WITH_LINES = [joinedload(Invoice.lines)]
 # by whoever held the lock before us. Lines are read in the same query, not locked.
 _LOCK = (select(Invoice).where(Invoice.id == bindparam("invoice_id")).options(*_WITH_LINES)
          .with_for_update(of=Invoice).execution_options(populate_existing=True))
-_HAS_CREDIT = (select(CustomerCredit.id).where(CustomerCredit.partner_id == bindparam("partner_id"),
-                                               CustomerCredit.amount > CustomerCredit.amount_used).limit(1))
+# Core columns, not the ORM attributes: an ORM read would autoflush (and build ORM state) for one id.
+_CREDITS = CustomerCredit.__table__
+# The posting's read: the same locked invoice with its lines, and the company row (the lock date the accounting
+# hook checks, auto_apply_credit) in the same statement, so company() finds it in the identity map. An outer join:
+# without a company row, company() creates it as it always does.
+_LOCK_FOR_POSTING = (select(Invoice, Company).select_from(Invoice).outerjoin(Company, Company.id == 1)
+                     .where(Invoice.id == bindparam("invoice_id")).options(*_WITH_LINES)
+                     .with_for_update(of=Invoice).execution_options(populate_existing=True))
+_HAS_CREDIT = (select(_CREDITS.c.id).where(_CREDITS.c.partner_id == bindparam("partner_id"),
+                                           _CREDITS.c.amount > _CREDITS.c.amount_used).limit(1))
+_INVOICES = Invoice.__table__
+# The posting itself, one UPDATE: only a draft moves (the row is locked; the ORM guard and the triggers stand
+# behind it for any other path).
+_MARK_POSTED = (_INVOICES.update()
+                .where(_INVOICES.c.id == bindparam("invoice_id"), _INVOICES.c.state == "draft")
+                .values(number=bindparam("invoice_number"), state="posted",
+                        posted_at=bindparam("invoice_posted_at")))
 
 
 def get_invoice(invoice_id: int, lock: bool = False) -> Invoice:
@@ -71,26 +87,35 @@ def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, curr
     return untaxed, tax, untaxed + tax
 
 
+def _assign(obj, **values) -> None:
+    """Set only what differs: setting an attribute to its own value still marks the object modified, and every
+    later statement's autoflush would then walk it (the posting re-computes amounts that are almost always final)."""
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+
+
 def compute_line(line: InvoiceLine, currency: str) -> None:
     tax = db.session.get(Tax, line.tax_id) if line.tax_id else None  # identity map: no query once loaded
-    line.tax_rate = tax.rate if tax is not None else ZERO
-    line.amount_untaxed, line.amount_tax, line.amount_total = line_amounts(line.quantity, line.unit_price,
-                                                                           line.tax_rate, currency)
+    rate = tax.rate if tax is not None else ZERO
+    untaxed, tax_amount, total = line_amounts(line.quantity, line.unit_price, rate, currency)
+    _assign(line, tax_rate=rate, amount_untaxed=untaxed, amount_tax=tax_amount, amount_total=total)
 
 
 def recompute(invoice: Invoice) -> None:
     """Totals are sums of the lines, each rounded to the currency (never rounded again as a whole)."""
     for line in invoice.lines:
         compute_line(line, invoice.currency)
-    invoice.amount_untaxed = sum((l.amount_untaxed for l in invoice.lines), ZERO)
-    invoice.amount_tax = sum((l.amount_tax for l in invoice.lines), ZERO)
-    invoice.amount_total = invoice.amount_untaxed + invoice.amount_tax
+    untaxed = sum((l.amount_untaxed for l in invoice.lines), ZERO)
+    tax = sum((l.amount_tax for l in invoice.lines), ZERO)
+    _assign(invoice, amount_untaxed=untaxed, amount_tax=tax, amount_total=untaxed + tax)
     _refresh_balance(invoice)
 
 
 def _refresh_balance(invoice: Invoice) -> None:
-    invoice.amount_due = max(ZERO, invoice.amount_total - invoice.amount_paid - invoice.amount_credited)
-    invoice.payment_state = payment_state(invoice)
+    due = max(ZERO, invoice.amount_total - invoice.amount_paid - invoice.amount_credited)
+    _assign(invoice, amount_due=due)
+    _assign(invoice, payment_state=payment_state(invoice))
 
 
 def payment_state(invoice: Invoice) -> str:
@@ -264,20 +289,21 @@ def post_invoice(invoice: Invoice | int) -> Invoice:
     ``invoice`` is an Invoice or its id (the API passes the id: the row is then read once, already locked).
     All in the caller's transaction: if anything refuses, the caller rolls back and the number is not used.
     """
-    invoice = get_invoice(invoice if isinstance(invoice, int) else invoice.id, lock=True)
+    invoice_id = invoice if isinstance(invoice, int) else invoice.id
+    row = db.session.execute(_LOCK_FOR_POSTING, {"invoice_id": invoice_id}).unique().first()
+    if row is None:
+        raise NotFound(f"There is no invoice {invoice_id}.")
+    invoice = row[0]
     # Held for the whole posting: the accounting hook reads the lock date from the same row, and the session's
     # identity map keeps an object only while someone refers to it (else each company() reads it again).
     settings = company()
     _check_postable(invoice)
     recompute(invoice)
-    if any(db.session.is_modified(line) for line in invoice.lines):
+    if db.session.new or db.session.deleted or any(db.session.is_modified(o) for o in db.session.dirty):
         db.session.flush()  # the lines' final amounts, while still a draft (the database refuses line changes after)
     code, prefix = SERIES[invoice.type]
-    number = sequences.take(code, invoice.invoice_date)
-    invoice.number = sequences.format_number(prefix, invoice.invoice_date.year, number)
-    invoice.state = "posted"
-    invoice.posted_at = utcnow()
-    db.session.flush()
+    number = sequences.format_number(prefix, invoice.invoice_date.year, sequences.take(code, invoice.invoice_date))
+    _mark_posted(invoice, number)
     hook().invoicing_invoice_posted(invoice=invoice)
     audit.record(invoice, "posted", invoice.number)
     if invoice.is_credit_note:
@@ -286,6 +312,18 @@ def post_invoice(invoice: Invoice | int) -> Invoice:
         apply_credit(invoice)
     db.session.flush()
     return invoice
+
+
+def _mark_posted(invoice: Invoice, number: str) -> None:
+    """Number, state and posting time: in the database with one Core UPDATE, and on ``invoice`` as its committed
+    state (the ORM has nothing left to write for them, so no flush of its own)."""
+    posted_at = utcnow()
+    done = db.session.execute(_MARK_POSTED, {"invoice_id": invoice.id, "invoice_number": number,
+                                             "invoice_posted_at": posted_at}).rowcount
+    if done != 1:  # the row was read locked as a draft just before: only a broken invariant lands here
+        raise InvalidTransition(f"Invoice {invoice.id} is no longer a draft.", code="not_draft")
+    for key, value in (("number", number), ("state", "posted"), ("posted_at", posted_at)):
+        set_committed_value(invoice, key, value)
 
 
 def has_credit(partner_id: int) -> bool:
