@@ -205,3 +205,33 @@ def test_two_transactions_editing_one_draft_count_it_once(books, ctx, database_u
         first.close()
         second.close()
         engine.dispose()
+
+
+@pytest.mark.skipif(not PG, reason="two connections at once on one server: PostgreSQL (CI runs it)")
+def test_two_postings_on_one_account_never_wait_for_each_other(books, ctx, database_url):
+    """The count's row of an account held by one open transaction: a second one posting on the same account goes on
+    (its change gets a row of its own) instead of waiting for the first to commit; both are counted."""
+    from addons.accounting import services
+    drafts = [services.create_entry(date(2026, 3, 1), [{"account_code": "471000", "debit": "1.00"},
+                                                       {"account_code": "101000", "credit": "1.00"}])
+              for _ in range(2)]
+    services.create_entry(date(2026, 3, 1), [{"account_code": "530000", "debit": "1.00"},  # the account's row
+                                             {"account_code": "101000", "credit": "1.00"}])
+    db.session.commit()
+    engine = create_engine(database_url)
+    account = db.session.scalar(text("SELECT id FROM accounting_accounts WHERE code = '530000'"))
+    first, second = engine.connect(), engine.connect()
+    try:
+        insert = text("INSERT INTO accounting_lines (entry_id, account_id, label, debit, credit) "
+                      "VALUES (:e, :a, 'x', 0, 0)")
+        first.execute(insert, {"e": drafts[0].id, "a": account})
+        first.execute(text("SET LOCAL lock_timeout = '2s'"))
+        second.execute(text("SET LOCAL lock_timeout = '2s'"))
+        second.execute(insert, {"e": drafts[1].id, "a": account})  # would wait for the first, then time out
+        second.commit()
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
+    assert _check()["530000"] == 3

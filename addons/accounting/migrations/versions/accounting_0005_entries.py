@@ -5,11 +5,11 @@ The list filtered by one account gives an exact total: how many entries have a l
 (account_id, entry_id) index, that walks every entry of the account: for the receivable (on every invoice entry)
 251,487 index entries at 1M lines, 45-54 ms on PostgreSQL. ``accounting_account_entries`` keeps that number.
 
-Its rows are deltas: an account's count is the sum of its rows. Statement-level triggers on the lines (INSERT, and
-so COPY; UPDATE; DELETE) add one row per account whose count changed, in the statement's own transaction, then fold
-the account's rows into one, skipping the rows another transaction has locked. So concurrent postings never wait
-for each other here (one locked counter row per account would serialize them, and could deadlock with the chain's
-lock when a transaction posts several documents), and a rolled-back statement leaves no trace. The entries whose
+An account's count is the sum of its rows. Statement-level triggers on the lines (INSERT, and so COPY; UPDATE;
+DELETE) add each account's change, in the statement's own transaction, to one of its rows that no other transaction
+holds (FOR UPDATE SKIP LOCKED), or to a new row when all are held. So concurrent postings never wait for each other
+here (one counter row per account would serialize them, and could deadlock with the chain's lock when a transaction
+posts several documents), and a rolled-back statement leaves no trace. The entries whose
 lines change are locked first (in id order), so two transactions editing the lines of one draft count one after the
 other, each seeing the other's lines.
 
@@ -40,6 +40,8 @@ COUNT_FUNCTION = """CREATE OR REPLACE FUNCTION accounting_count_account_entries(
         changed_accounts integer[];
         changed_entries integer[];
         signs integer[];
+        changed_account integer;
+        delta bigint;
     BEGIN
         -- The lines this statement added (+1) and removed (-1); an UPDATE that keeps account and entry is neither.
         IF TG_OP = 'INSERT' THEN
@@ -64,23 +66,25 @@ COUNT_FUNCTION = """CREATE OR REPLACE FUNCTION accounting_count_account_entries(
         -- Two transactions changing lines of one draft entry: the second waits here, then (a new statement, a new
         -- snapshot under READ COMMITTED) sees the first one's lines.
         PERFORM 1 FROM accounting_entries WHERE id = ANY(changed_entries) ORDER BY id FOR NO KEY UPDATE;
-        INSERT INTO accounting_account_entries (account_id, entries)
-        SELECT p.account_id, sum((k.lines_now > 0)::integer - ((k.lines_now - p.net) > 0)::integer)
-        FROM (SELECT a AS account_id, e AS entry_id, sum(s) AS net
-              FROM unnest(changed_accounts, changed_entries, signs) AS u(a, e, s) GROUP BY a, e) p
-        CROSS JOIN LATERAL (SELECT count(*) AS lines_now FROM accounting_lines l
-                            WHERE l.account_id = p.account_id AND l.entry_id = p.entry_id) k
-        GROUP BY p.account_id
-        HAVING sum((k.lines_now > 0)::integer - ((k.lines_now - p.net) > 0)::integer) <> 0;
-        -- Fold each touched account's rows into one. A row another transaction holds (its own fold, or a delta it
-        -- has not committed) is skipped, never waited for: it folds it itself, or it stays a row of its own.
-        WITH gone AS (
-            DELETE FROM accounting_account_entries WHERE id IN (
-                SELECT id FROM accounting_account_entries WHERE account_id = ANY(changed_accounts)
-                FOR UPDATE SKIP LOCKED)
-            RETURNING account_id, entries)
-        INSERT INTO accounting_account_entries (account_id, entries)
-        SELECT account_id, sum(entries) FROM gone GROUP BY account_id HAVING sum(entries) <> 0;
+        -- Each account's change goes onto one of its rows that no other transaction holds (never waiting for
+        -- one): an UPDATE of a column no index holds, so HOT, nothing to fold later. Only when every row of the
+        -- account is held by a concurrent writer does it get a row of its own (rows grow with peak concurrency).
+        FOR changed_account, delta IN
+            SELECT p.account_id, sum((k.lines_now > 0)::integer - ((k.lines_now - p.net) > 0)::integer)
+            FROM (SELECT a AS account_id, e AS entry_id, sum(s) AS net
+                  FROM unnest(changed_accounts, changed_entries, signs) AS u(a, e, s) GROUP BY a, e) p
+            CROSS JOIN LATERAL (SELECT count(*) AS lines_now FROM accounting_lines l
+                                WHERE l.account_id = p.account_id AND l.entry_id = p.entry_id) k
+            GROUP BY p.account_id
+            HAVING sum((k.lines_now > 0)::integer - ((k.lines_now - p.net) > 0)::integer) <> 0
+        LOOP
+            UPDATE accounting_account_entries SET entries = entries + delta
+            WHERE id = (SELECT id FROM accounting_account_entries WHERE account_id = changed_account
+                        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED);
+            IF NOT FOUND THEN
+                INSERT INTO accounting_account_entries (account_id, entries) VALUES (changed_account, delta);
+            END IF;
+        END LOOP;
         RETURN NULL;
     END;
     $$ LANGUAGE plpgsql"""
