@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -15,6 +16,20 @@ from sqlalchemy import create_engine, func, select, text
 from core.extensions import db
 
 PG = os.environ.get("KONTOR_TEST_DATABASE_URL")
+ADD_LINE = text("INSERT INTO accounting_lines (entry_id, account_id, label, debit, credit) VALUES (:e, :a, :l, 0, 0)")
+
+
+@contextmanager
+def _two_connections(database_url):
+    """Two connections of their own to the test database, each its own transaction."""
+    engine = create_engine(database_url)
+    first, second = engine.connect(), engine.connect()
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
 
 
 def _real() -> dict[str, int]:
@@ -164,17 +179,13 @@ def test_two_transactions_editing_one_draft_count_it_once(books, ctx, database_u
     entry = services.create_entry(date(2026, 3, 1), [{"account_code": "512000", "debit": "1.00"},
                                                      {"account_code": "471000", "credit": "1.00"}])
     db.session.commit()
-    engine = create_engine(database_url)
     account = db.session.scalar(text("SELECT id FROM accounting_accounts WHERE code = '530000'"))
-    first, second = engine.connect(), engine.connect()
-    try:
-        insert = text("INSERT INTO accounting_lines (entry_id, account_id, label, debit, credit) "
-                      "VALUES (:e, :a, :l, 0, 0)")
-        first.execute(insert, {"e": entry.id, "a": account, "l": "first"})
+    with _two_connections(database_url) as (first, second):
+        first.execute(ADD_LINE, {"e": entry.id, "a": account, "l": "first"})
         done = threading.Event()
 
         def add_second():
-            second.execute(insert, {"e": entry.id, "a": account, "l": "second"})  # waits for the first
+            second.execute(ADD_LINE, {"e": entry.id, "a": account, "l": "second"})  # waits for the first
             second.commit()
             done.set()
 
@@ -201,10 +212,6 @@ def test_two_transactions_editing_one_draft_count_it_once(books, ctx, database_u
         worker.join(10)
         assert done.is_set()
         assert "530000" not in _check()
-    finally:
-        first.close()
-        second.close()
-        engine.dispose()
 
 
 @pytest.mark.skipif(not PG, reason="two connections at once on one server: PostgreSQL (CI runs it)")
@@ -218,20 +225,11 @@ def test_two_postings_on_one_account_never_wait_for_each_other(books, ctx, datab
     services.create_entry(date(2026, 3, 1), [{"account_code": "530000", "debit": "1.00"},  # the account's row
                                              {"account_code": "101000", "credit": "1.00"}])
     db.session.commit()
-    engine = create_engine(database_url)
     account = db.session.scalar(text("SELECT id FROM accounting_accounts WHERE code = '530000'"))
-    first, second = engine.connect(), engine.connect()
-    try:
-        insert = text("INSERT INTO accounting_lines (entry_id, account_id, label, debit, credit) "
-                      "VALUES (:e, :a, 'x', 0, 0)")
-        first.execute(insert, {"e": drafts[0].id, "a": account})
-        first.execute(text("SET LOCAL lock_timeout = '2s'"))
+    with _two_connections(database_url) as (first, second):
+        first.execute(ADD_LINE, {"e": drafts[0].id, "a": account, "l": "x"})
         second.execute(text("SET LOCAL lock_timeout = '2s'"))
-        second.execute(insert, {"e": drafts[1].id, "a": account})  # would wait for the first, then time out
+        second.execute(ADD_LINE, {"e": drafts[1].id, "a": account, "l": "x"})  # else: waits, then times out
         second.commit()
         first.commit()
-    finally:
-        first.close()
-        second.close()
-        engine.dispose()
     assert _check()["530000"] == 3

@@ -30,6 +30,8 @@ Revises: accounting_0004_search
 import sqlalchemy as sa
 from alembic import op
 
+from core.immutability import insert_guard_sql
+
 revision = "accounting_0005_entries"
 down_revision = "accounting_0004_search"
 branch_labels = None
@@ -89,25 +91,10 @@ COUNT_FUNCTION = """CREATE OR REPLACE FUNCTION accounting_count_account_entries(
     END;
     $$ LANGUAGE plpgsql"""
 
-INSERT_GUARD = """CREATE OR REPLACE FUNCTION accounting_refuse_lines_on_posted() RETURNS trigger AS $$
-    DECLARE
-        parents integer[];
-        posted boolean;
-    BEGIN
-        SELECT array_agg(DISTINCT entry_id) INTO parents FROM new_lines;
-        SELECT bool_or(state = 'posted') INTO posted FROM accounting_entries WHERE id = ANY(parents);
-        IF posted THEN
-            RAISE EXCEPTION 'accounting: lines of a posted entry cannot be added';
-        END IF;
-        RETURN NULL;
-    END;
-    $$ LANGUAGE plpgsql"""
-
-
-def _row_guard(events: str) -> None:
-    op.execute("DROP TRIGGER IF EXISTS accounting_lines_immutable ON accounting_lines")
-    op.execute(f"CREATE TRIGGER accounting_lines_immutable BEFORE {events} ON accounting_lines "
-               "FOR EACH ROW EXECUTE FUNCTION accounting_refuse_posted_line_change()")
+INSERT_GUARD, DROP_INSERT_GUARD = insert_guard_sql(
+    "accounting", "accounting_lines", "accounting_entries", "entry_id",
+    "accounting: lines of a posted entry cannot be added",
+    row_function="accounting_refuse_posted_line_change")
 
 
 TRIGGERS = {
@@ -129,11 +116,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_accounting_account_entries_account_id", "accounting_account_entries", ["account_id"])
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(INSERT_GUARD)
-        op.execute("CREATE TRIGGER accounting_lines_insert_guard AFTER INSERT ON accounting_lines "
-                   "REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT "
-                   "EXECUTE FUNCTION accounting_refuse_lines_on_posted()")
-        _row_guard("UPDATE OR DELETE")
+        for statement in INSERT_GUARD:
+            op.execute(statement)
         op.execute(COUNT_FUNCTION)
         for name, timing in TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {timing} FOR EACH STATEMENT "
@@ -148,8 +132,7 @@ def downgrade() -> None:
         for name in TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON accounting_lines")
         op.execute("DROP FUNCTION IF EXISTS accounting_count_account_entries()")
-        _row_guard("INSERT OR UPDATE OR DELETE")
-        op.execute("DROP TRIGGER IF EXISTS accounting_lines_insert_guard ON accounting_lines")
-        op.execute("DROP FUNCTION IF EXISTS accounting_refuse_lines_on_posted()")
+        for statement in DROP_INSERT_GUARD:
+            op.execute(statement)
     op.drop_index("ix_accounting_account_entries_account_id", table_name="accounting_account_entries")
     op.drop_table("accounting_account_entries")

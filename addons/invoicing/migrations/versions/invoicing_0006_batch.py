@@ -11,43 +11,25 @@ Revises: invoicing_0005
 """
 from alembic import op
 
+from core.immutability import insert_guard_sql
+
 revision = "invoicing_0006_batch"
 down_revision = "invoicing_0005"
 branch_labels = None
 depends_on = None
 
-INSERT_GUARD = """CREATE OR REPLACE FUNCTION invoicing_refuse_lines_on_posted() RETURNS trigger AS $$
-    DECLARE
-        parents integer[];
-        posted boolean;
-    BEGIN
-        SELECT array_agg(DISTINCT invoice_id) INTO parents FROM new_lines;
-        SELECT bool_or(state = 'posted') INTO posted FROM invoicing_invoices WHERE id = ANY(parents);
-        IF posted THEN
-            RAISE EXCEPTION 'invoicing: lines cannot be added to a posted invoice';
-        END IF;
-        RETURN NULL;
-    END;
-    $$ LANGUAGE plpgsql"""
-
-
-def _row_trigger(events: str) -> None:
-    op.execute("DROP TRIGGER IF EXISTS invoicing_lines_immutable ON invoicing_invoice_lines")
-    op.execute(f"CREATE TRIGGER invoicing_lines_immutable BEFORE {events} ON invoicing_invoice_lines "
-               "FOR EACH ROW EXECUTE FUNCTION invoicing_refuse_posted_line_change()")
+INSERT_GUARD, DROP_INSERT_GUARD = insert_guard_sql(
+    "invoicing", "invoicing_invoice_lines", "invoicing_invoices", "invoice_id",
+    "invoicing: lines cannot be added to a posted invoice", row_function="invoicing_refuse_posted_line_change")
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(INSERT_GUARD)
-        op.execute("CREATE TRIGGER invoicing_lines_insert_guard AFTER INSERT ON invoicing_invoice_lines "
-                   "REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT "
-                   "EXECUTE FUNCTION invoicing_refuse_lines_on_posted()")
-        _row_trigger("UPDATE OR DELETE")
+        for statement in INSERT_GUARD:
+            op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        _row_trigger("INSERT OR UPDATE OR DELETE")
-        op.execute("DROP TRIGGER IF EXISTS invoicing_lines_insert_guard ON invoicing_invoice_lines")
-        op.execute("DROP FUNCTION IF EXISTS invoicing_refuse_lines_on_posted()")
+        for statement in DROP_INSERT_GUARD:
+            op.execute(statement)
