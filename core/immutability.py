@@ -66,3 +66,43 @@ def protect_posted(document: type, line: type, *, parent: str, fields: tuple[str
             for obj in session.new:
                 if isinstance(obj, line) and getattr(obj, parent) is not None and was_posted(getattr(obj, parent)):
                     refuse(getattr(obj, parent))
+
+
+def insert_guard_sql(addon: str, lines: str, parent: str, parent_id: str, message: str,
+                     row_function: str) -> tuple[list[str], list[str]]:
+    """PostgreSQL: ``(upgrade, downgrade)`` statements of a guard that refuses a statement adding ``lines`` rows to a
+    posted ``parent``, checked once per statement (INSERT, and so COPY) instead of by a row trigger per line: the
+    function ``<addon>_refuse_lines_on_posted``, the trigger ``<addon>_lines_insert_guard``.
+
+    The statement's new rows give their parents' ids; the parents are read with ``id = ANY(...)`` alone, which a
+    PL/pgSQL generic plan can only serve from the primary key (a condition on ``state`` too once made the planner
+    walk a ``(state, ...)`` index for every line; invoicing_0004). Any posted parent refuses the whole statement
+    with ``message``. The lines' row trigger ``<addon>_lines_immutable`` (``row_function``) keeps guarding
+    updates and deletes only; the downgrade gives it inserts back."""
+    function, trigger = f"{addon}_refuse_lines_on_posted", f"{addon}_lines_insert_guard"
+    upgrade = [f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
+    DECLARE
+        parents integer[];
+        posted boolean;
+    BEGIN
+        SELECT array_agg(DISTINCT {parent_id}) INTO parents FROM new_lines;
+        SELECT bool_or(state = 'posted') INTO posted FROM {parent} WHERE id = ANY(parents);
+        IF posted THEN
+            RAISE EXCEPTION '{message}';
+        END IF;
+        RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql""",
+               f"CREATE TRIGGER {trigger} AFTER INSERT ON {lines} REFERENCING NEW TABLE AS new_lines "
+               f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"]
+    row_trigger = f"{addon}_lines_immutable"
+
+    def row_guard(events: str) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {row_trigger} ON {lines}",
+                f"CREATE TRIGGER {row_trigger} BEFORE {events} ON {lines} "
+                f"FOR EACH ROW EXECUTE FUNCTION {row_function}()"]
+
+    upgrade += row_guard("UPDATE OR DELETE")
+    downgrade = row_guard("INSERT OR UPDATE OR DELETE") + [f"DROP TRIGGER IF EXISTS {trigger} ON {lines}",
+                                                          f"DROP FUNCTION IF EXISTS {function}()"]
+    return upgrade, downgrade

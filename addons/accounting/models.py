@@ -147,6 +147,18 @@ class JournalLine(Base):
     partner: Mapped[Partner | None] = relationship()
 
 
+class AccountEntryCount(Base):
+    """How many entries have a line on ``account_id``: the sum of the account's rows (PostgreSQL; accounting_0005).
+
+    The journal-entries list's exact total when filtered by an account alone, without walking the account's lines.
+    Kept by statement triggers on the lines in the writing transaction; never written by the application. SQLite
+    leaves it empty and counts from the lines' index (queries.entry_count)."""
+    __tablename__ = "accounting_account_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_accounts.id"), index=True)
+    entries: Mapped[int] = mapped_column(Integer)
+
+
 class Reconciliation(Base):
     """``amount`` of a debit receivable line matched with a credit receivable line (an invoice with the payment
     or credit note that settled it; a refund with the credit it paid back)."""

@@ -7,7 +7,7 @@ from core.extensions import db
 from core.listing import fetch_page
 from core.search import TextSearch
 
-from .models import Account, Journal, JournalEntry, JournalLine
+from .models import Account, AccountEntryCount, Journal, JournalEntry, JournalLine
 
 # ?q= finds number and reference through their trigram index (core.search; accounting_0004_search).
 TEXT_SEARCH = TextSearch(JournalEntry.number, JournalEntry.ref)
@@ -78,9 +78,14 @@ def entry_count(filters: dict) -> Select:
     Filtered by account alone, the entries are the distinct entry ids of that account's lines: one walk of the
     (account_id, entry_id) index, already in entry order so each entry is counted once without a sort or a hash,
     even when it has several lines on the account. (Counting the entries with EXISTS probed that index once per
-    entry of the whole book.) With further filters the entries are read as the page reads them."""
+    entry of the whole book.) PostgreSQL reads the number its triggers keep instead (AccountEntryCount): the walk
+    took 45-54 ms for the receivable account at 1M lines there, against 32-34 ms on SQLite. With further filters the
+    entries are read as the page reads them."""
     if _account_only(filters):
         account_id = _account_id(filters["account"])
+        if db.session.get_bind().dialect.name == "postgresql":
+            return (select(func.coalesce(func.sum(AccountEntryCount.entries), 0))
+                    .where(AccountEntryCount.account_id == account_id))
         entry_ids = select(JournalLine.entry_id).where(JournalLine.account_id == account_id).distinct()
         return select(func.count()).select_from(entry_ids.subquery())
     return select(func.count()).select_from(entry_query(filters).order_by(None).subquery())

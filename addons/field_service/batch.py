@@ -90,12 +90,18 @@ def expire_copies(order_ids) -> None:
             db.session.expire(obj, ["invoiced_qty"])
 
 
-def create_drafts(groups: list[list[ServiceOrder]], lines_of, invoice_date: date | None = None) -> list[tuple]:
+def create_drafts(groups: list[list[ServiceOrder]], lines_of, invoice_date: date | None = None,
+                  link_orders: bool = True) -> list[tuple]:
     """One draft per group of orders (as invoicing.create_invoice would make it, then billing._reserve).
 
     ``lines_of(members)`` gives the line dicts (billing.invoice_lines). Returns ``(invoice_id, amount_total,
     members)`` for each draft made; groups with nothing to bill are skipped (the caller reports them). The ORM
-    copies of the orders and their hours and parts are stale afterwards: the caller expires them."""
+    copies of the orders and their hours and parts are stale afterwards: the caller expires them.
+
+    ``link_orders=False``: the orders do not get their draft's id here; a caller that posts the drafts at once
+    links them with the posting (on_invoices_posted) and calls link_orders for the drafts left unposted. Each
+    UPDATE of an order writes all 12 of its indexes (three of them trigram GIN: the changed columns are indexed,
+    so it is never a HOT update), so one write per order instead of two."""
     settings = company()
     on = invoice_date or date.today()
     terms = settings.payment_terms_days
@@ -141,11 +147,20 @@ def create_drafts(groups: list[list[ServiceOrder]], lines_of, invoice_date: date
                                      "details": "", "user_id": actor, "at": now} for i in ids])
     # billing._reserve: everything on the order is on the draft now.
     order_ids = [o.id for members in made for o in members]
-    et, pt, ot = TimeEntry.__table__, Part.__table__, ServiceOrder.__table__
+    et, pt = TimeEntry.__table__, Part.__table__
     db.session.execute(update(et).where(et.c.order_id.in_(order_ids)).values(invoiced_qty=et.c.hours))
     db.session.execute(update(pt).where(pt.c.order_id.in_(order_ids)).values(invoiced_qty=pt.c.quantity))
-    update_rows(ot, [{"id": o.id, "invoice_id": i} for i, members in zip(ids, made) for o in members])
-    return [(i, h["amount_total"], members) for i, h, members in zip(ids, heads, made)]
+    drafts = [(i, h["amount_total"], members) for i, h, members in zip(ids, heads, made)]
+    if link_orders:
+        link_orders_to(drafts)
+    return drafts
+
+
+def link_orders_to(drafts: list[tuple]) -> None:
+    """billing._reserve's link: each order names its draft (``drafts`` as create_drafts returns them)."""
+    rows = [{"id": o.id, "invoice_id": invoice_id} for invoice_id, _, members in drafts for o in members]
+    if rows:
+        update_rows(ServiceOrder.__table__, rows)
 
 
 def on_invoices_posted(invoices) -> None:

@@ -194,8 +194,10 @@ def invoice_orders(ids: list[int], group_by: str = "order", post: bool = False,
         groups[order.partner_id if group_by == "partner" else order.id].append(order)
     from addons.invoicing import batch as invoicing_batch
     members_of = list(groups.values())
+    # Posted at once: the orders are written once, by the posting (invoiced, naming the invoice); only those whose
+    # draft stays unposted are linked to it afterwards.
     made = batch.create_drafts(members_of, lambda ms: [l for o in ms for l in invoice_lines(o, products, names)],
-                               invoice_date)
+                               invoice_date, link_orders=not post)
     billed = {id(ms[0]) for _, _, ms in made}
     for members in members_of:
         if id(members[0]) not in billed:
@@ -206,6 +208,8 @@ def invoice_orders(ids: list[int], group_by: str = "order", post: bool = False,
     audit.record_many("service_order", made_order_ids, "invoice_created", "batch")
     if post and made:
         _, refused = invoicing_batch.post_ids([i for i, _, _ in made])
+        unposted = {invoice_id for invoice_id, _ in refused}
+        batch.link_orders_to([draft for draft in made if draft[0] in unposted])
         members_by_invoice = {i: ms for i, _, ms in made}
         for invoice_id, message in refused:
             for order in members_by_invoice.get(invoice_id, []):

@@ -22,6 +22,10 @@ def service_orders():
               help="Commit every N invoices (memory stays flat).")
 def invoice(all_done, ids, post, group_by, chunk):
     """Invoice Done service orders: one draft per order or per customer, optionally posted."""
+    import gc
+
+    from core.app import freeze_startup_objects
+
     from . import billing
     if not all_done and not ids:
         raise click.UsageError("Give --all-done or at least one --id.")
@@ -29,9 +33,16 @@ def invoice(all_done, ids, post, group_by, chunk):
     if not order_ids:
         click.echo("No Done service orders to invoice.")
         return
-    with click.progressbar(length=len(order_ids), label="Invoicing") as bar:
-        result = billing.invoice_in_chunks(order_ids, group_by, post, commit=db.session.commit,
-                                           progress=bar.update, size=chunk)
+    # The batch allocates millions of short-lived objects, and each full collection also walked the ~150,000
+    # objects of start-up: 10,000 orders on PostgreSQL took 5.0 s of CPU in this process, 3.9-4.1 s with them
+    # frozen (the same as with the collector off). Unfrozen at the end for a caller that goes on (tests).
+    freeze_startup_objects()
+    try:
+        with click.progressbar(length=len(order_ids), label="Invoicing") as bar:
+            result = billing.invoice_in_chunks(order_ids, group_by, post, commit=db.session.commit,
+                                               progress=bar.update, size=chunk)
+    finally:
+        gc.unfreeze()
     for refused in result.refused[:20]:
         click.echo(f"  refused {refused['number'] or refused['order_id']}: {refused['message']}")
     if len(result.refused) > 20:

@@ -205,6 +205,10 @@ def test_a_refusing_hook_in_the_middle_leaves_that_invoice_draft_and_posts_the_r
     assert numbers == list(range(1, 9))  # gapless: the refused chunk's reservation rolled back
     states = dict(db.session.execute(select(ServiceOrder.id, ServiceOrder.state).where(ServiceOrder.id.in_(ids))).all())
     assert states[ids[4]] == "done" and sum(1 for s in states.values() if s == "invoiced") == 8
+    # Every order names its invoice: the posted ones, and the refused one its draft (linked after the posting).
+    linked = dict(db.session.execute(select(ServiceOrder.id, ServiceOrder.invoice_id)
+                                     .where(ServiceOrder.id.in_(ids))).all())
+    assert linked == {order_id: invoices[order_id].id for order_id in ids}
     assert accounting.unbalanced_entry_count() == 0
     assert accounting.verify_chain() == {"ok": True, "entries_checked": 8, "first_broken": None}
 

@@ -231,6 +231,41 @@ def test_bulk_writes_are_refused_by_the_database_too(posted, app):
     assert _snapshot(app, posted["id"]) == before
 
 
+def test_one_statement_adding_lines_to_a_draft_and_a_posted_document_is_refused_whole(posted, app):
+    """The lines' insert guard (a statement trigger on PostgreSQL, row triggers on SQLite) refuses the statement,
+    so the draft's line does not stay either."""
+    before = _snapshot(app, posted["id"])
+    with app.app_context():
+        draft_lines = db.session.scalar(text("SELECT count(*) FROM invoicing_invoice_lines WHERE invoice_id = :d"),
+                                        {"d": posted["draft_id"]})
+        with pytest.raises(DBAPIError, match="posted"):
+            db.session.execute(text(
+                "INSERT INTO invoicing_invoice_lines (invoice_id, sequence, description, quantity, unit_price, "
+                "tax_rate, amount_untaxed, amount_tax, amount_total) "
+                "VALUES (:d, 98, 'fine', 1, 1, 0, 1, 0, 1), (:i, 99, 'sneaked in', 1, 1, 0, 1, 0, 1)"),
+                {"d": posted["draft_id"], "i": posted["id"]})
+        db.session.rollback()
+        assert db.session.scalar(text("SELECT count(*) FROM invoicing_invoice_lines WHERE invoice_id = :d"),
+                                 {"d": posted["draft_id"]}) == draft_lines
+        draft_entry = db.session.scalar(text("SELECT id FROM accounting_entries WHERE state = 'draft' LIMIT 1"))
+        account = db.session.scalar(text("SELECT id FROM accounting_accounts WHERE code = '512000'"))
+        if draft_entry is None:  # a draft entry of its own beside the posted one
+            draft_entry = db.session.scalar(text(
+                "INSERT INTO accounting_entries (journal_id, date, state, ref, created_at) "
+                "SELECT journal_id, date, 'draft', 'draft', created_at FROM accounting_entries WHERE id = :e "
+                "RETURNING id"), {"e": posted["entry_id"]})
+            db.session.commit()
+        with pytest.raises(DBAPIError, match="posted"):
+            db.session.execute(text(
+                "INSERT INTO accounting_lines (entry_id, account_id, label, debit, credit) "
+                "VALUES (:d, :a, 'fine', 1, 0), (:e, :a, 'sneaked in', 1, 0)"),
+                {"d": draft_entry, "e": posted["entry_id"], "a": account})
+        db.session.rollback()
+        assert not db.session.scalar(text("SELECT count(*) FROM accounting_lines WHERE entry_id = :d"),
+                                     {"d": draft_entry})
+    assert _snapshot(app, posted["id"]) == before
+
+
 def test_settlement_columns_still_move_and_drafts_still_post(posted, app, shop):
     with app.app_context():
         for name in SETTLEMENT:
