@@ -12,10 +12,14 @@ from typing import Any, Callable, Iterable
 
 from flask import Response, request
 from sqlalchemy import Select, func, select
+from sqlalchemy.sql import operators
 
 from core.extensions import db
 
 PER_PAGE = 50
+# From this offset on, a list sorted by a parent's column (invoices by customer name) finds the page's parents from
+# per-parent counts instead of sorting every row before it (see ParentSort). Below it the plain page is cheap.
+SKIP_PARENTS_FROM = 2000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -73,8 +77,43 @@ def sorted_query(query: Select, columns: dict[str, Any], default: str) -> Select
     return query.order_by(*order_by(columns, request.args.get("sort"), default))
 
 
+@dataclass(frozen=True)
+class ParentSort:
+    """A list joined to its parent (many-to-one, never null: invoice -> customer) only to sort by one of the
+    parent's columns. Every row has exactly one parent, so the join changes neither the rows nor their number:
+    the count and the per-parent counts read the list's own table alone, and a deep page starts at its parent."""
+    parent: Any  # the parent's mapped class (Partner)
+    foreign_key: Any  # the list's column naming it (Invoice.partner_id), NOT NULL
+    column: Any  # the parent's column the list sorts by (Partner.name)
+
+
+def join_parent(query: Select, parent, foreign_key, column) -> Select:
+    """``query`` joined to ``parent`` through ``foreign_key`` (NOT NULL) to sort by ``parent``'s ``column``."""
+    assert not foreign_key.property.columns[0].nullable, f"{foreign_key} may be null: a join would drop rows"
+    key = parent.__mapper__.primary_key[0]
+    return query.join(parent, key == foreign_key).execution_options(
+        kontor_parent_sort=ParentSort(parent, foreign_key, column))
+
+
+def _unjoined(query: Select, *columns) -> Select | None:
+    """``query``'s filters over its own table alone, selecting ``columns``: the parent join left out (see
+    ParentSort), or None when the query is not such a list or a filter reads the parent (then the join counts)."""
+    sort = query.get_execution_options().get("kontor_parent_sort")
+    if sort is None or query._group_by_clauses or query._having_criteria or query._distinct \
+            or query._limit_clause is not None or query._offset_clause is not None:
+        return None
+    table = sort.foreign_key.property.columns[0].table
+    bare = select(*columns)
+    if query.whereclause is not None:
+        bare = bare.where(query.whereclause)
+    return bare if bare.get_final_froms() == [table] else None
+
+
 def count_statement(query: Select) -> Select:
     """How many rows ``query`` has (the pager's and the API's total)."""
+    unjoined = _unjoined(query, func.count())
+    if unjoined is not None:
+        return unjoined
     return select(func.count()).select_from(query.order_by(None).subquery())
 
 
@@ -90,7 +129,10 @@ def fetch_page(query: Select, limit: int, offset: int) -> list:
     key = _primary_key(query)
     if key is None:
         return list(db.session.scalars(query.limit(limit).offset(offset)))
-    ids = list(db.session.scalars(page_ids(query, key, limit, offset)))
+    statement = page_ids(query, key, limit, offset)
+    if offset >= SKIP_PARENTS_FROM:
+        statement = _page_ids_by_parent(query, key, limit, offset)
+    ids = list(db.session.scalars(statement)) if statement is not None else []
     if not ids:
         return []
     rows = {getattr(row, key.key): row for row in db.session.scalars(rows_by_key(query, key, ids)).unique()}
@@ -109,6 +151,56 @@ def page_ids(query: Select, key, limit: int, offset: int) -> Select:
     bare = query.with_only_columns(key, maintain_column_froms=True)
     bare._with_options = ()  # no public way to drop selectinload() & co. from a select; they apply to entities only
     return bare.limit(limit).offset(offset)
+
+
+def _page_ids_by_parent(query: Select, key, limit: int, offset: int) -> Select | None:
+    """page_ids() of a deep page of a list sorted by its parent's column (ORDER BY parent.column, id), found
+    without sorting the ``offset`` rows before it: the parents in the sort's order with how many rows each has
+    (one GROUP BY over the list's own table, from an index on the foreign key) tell whose rows the page holds
+    and how many rows come before the first of them; the page is then those parents' rows, sorted as before, from
+    that offset. Parents sharing a sort value form one group (their rows interleave by id). Same rows, same
+    order as page_ids(); None if the page is past the end; page_ids() itself when the query is not such a list."""
+    sort = query.get_execution_options().get("kontor_parent_sort")
+    plain = page_ids(query, key, limit, offset)
+    order = query._order_by_clauses
+    if sort is None or len(order) != 2:
+        return plain
+    first = order[0]
+    descending = getattr(first, "modifier", None) is operators.desc_op
+    column = sort.column.__clause_element__()
+    if not getattr(first, "element", first).compare(column):
+        return plain
+    fk = sort.foreign_key
+    counted = _unjoined(query, fk, func.count().label("n"))
+    if counted is None:
+        return plain
+    counts = counted.group_by(fk).subquery()
+    parent_key = sort.parent.__mapper__.primary_key[0]
+    parents = db.session.execute(select(parent_key, column, counts.c.n).join(counts, counts.c[fk.property.columns[0].name] == parent_key)
+                                 .order_by(column.desc() if descending else column.asc())).all()
+    groups: list[tuple[list, int]] = []  # ([parent ids], rows) per sort value, in the sort's order
+    previous = object()
+    for parent_id, value, n in parents:
+        if groups and value == previous:
+            groups[-1][0].append(parent_id)
+            groups[-1] = (groups[-1][0], groups[-1][1] + n)
+        else:
+            groups.append(([parent_id], n))
+        previous = value
+    before, skip, chosen = 0, None, []
+    for ids, n in groups:
+        if skip is None and before + n <= offset:
+            before += n  # the whole group is before the page
+            continue
+        if skip is None:
+            skip = offset - before
+        chosen += ids
+        before += n
+        if before >= offset + limit:
+            break
+    if skip is None:
+        return None
+    return page_ids(query.where(fk.in_(chosen)), key, limit, skip)
 
 
 def rows_by_key(query: Select, key, ids: list) -> Select:
