@@ -17,9 +17,15 @@ from sqlalchemy.sql import operators
 from core.extensions import db
 
 PER_PAGE = 50
-# From this offset on, a list sorted by a parent's column (invoices by customer name) finds the page's parents from
-# per-parent counts instead of sorting every row before it (see ParentSort). Below it the plain page is cheap.
-SKIP_PARENTS_FROM = 2000
+
+
+def skip_parents_pays(offset: int, total: int | None) -> bool:
+    """Whether a page of a list sorted by its parent's column is read through per-parent counts (see
+    _page_ids_by_parent). Those count every row (one index scan); the plain page walks the parents by name and
+    their rows from indexes up to ``offset`` (invoicing_0006's (partner_id, invoice_date, id): no sort of all
+    rows, no row read). Measured at 100,000 invoices, both databases: equal at half the list, the counts twice
+    as fast near its end, slower before the middle. So: past the middle only."""
+    return total is not None and offset >= 2000 and 2 * offset > total
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -103,7 +109,7 @@ def _unjoined(query: Select, *columns) -> Select | None:
             or query._limit_clause is not None or query._offset_clause is not None:
         return None
     table = sort.foreign_key.property.columns[0].table
-    bare = select(*columns)
+    bare = select(*columns).select_from(table)
     if query.whereclause is not None:
         bare = bare.where(query.whereclause)
     return bare if bare.get_final_froms() == [table] else None
@@ -117,7 +123,7 @@ def count_statement(query: Select) -> Select:
     return select(func.count()).select_from(query.order_by(None).subquery())
 
 
-def fetch_page(query: Select, limit: int, offset: int) -> list:
+def fetch_page(query: Select, limit: int, offset: int, total: int | None = None) -> list:
     """The rows (ORM objects) of ``query`` (ordered, ending with the primary key: a total order) from ``offset``.
 
     A deferred join in two statements: the page's ids are picked first, from the sort's index alone where it has
@@ -125,12 +131,13 @@ def fetch_page(query: Select, limit: int, offset: int) -> list:
     and what a sort that no index serves — by customer, the 8,000 hits of a search by date — sorts are (key, id)
     pairs, not whole rows with their customer joined), then those rows are read by primary key (``id IN (50
     ids)``: no plan can prefer anything else) and put back in the ids' order. Same rows, same order; only the
-    work behind the rows not shown changes."""
+    work behind the rows not shown changes. ``total`` (the list's count, when the caller has it): a page past the
+    middle of a list sorted by its parent's column starts at its parent (_page_ids_by_parent)."""
     key = _primary_key(query)
     if key is None:
         return list(db.session.scalars(query.limit(limit).offset(offset)))
     statement = page_ids(query, key, limit, offset)
-    if offset >= SKIP_PARENTS_FROM:
+    if skip_parents_pays(offset, total):
         statement = _page_ids_by_parent(query, key, limit, offset)
     ids = list(db.session.scalars(statement)) if statement is not None else []
     if not ids:
@@ -224,7 +231,7 @@ def paginate(query: Select, per_page: int = PER_PAGE, scalars: bool = True) -> P
     number = page_number()
     total = db.session.scalar(count_statement(query)) or 0
     offset = (number - 1) * per_page
-    items = fetch_page(query, per_page, offset) if scalars else \
+    items = fetch_page(query, per_page, offset, total) if scalars else \
         list(db.session.execute(query.limit(per_page).offset(offset)))
     return Page(items=items, total=total, page=number, per_page=per_page)
 

@@ -40,7 +40,7 @@ def order_query(filters: dict, sort: str | None = None) -> Select:
         # The order's texts through their trigram index; the customers matched first in their small table, so
         # that part is an indexed partner_id IN (...).
         customers = select(Partner.id).where(Partner.name.ilike(like_pattern(text), "\\"))
-        query = query.where(TEXT_SEARCH.contains(text, select(ServiceOrder.id).where(ServiceOrder.partner_id.in_(customers))))
+        query = query.where(TEXT_SEARCH.contains_or_parent(text, ServiceOrder.partner_id, customers))
     return query
 
 

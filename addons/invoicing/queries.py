@@ -63,7 +63,7 @@ def invoice_query(filters: dict, sort: str | None = None) -> Select:
         # The number through its trigram index; the customers matched first in their small table (one row per
         # 40 invoices), so that half is an indexed partner_id IN (...).
         customers = select(Partner.id).where(Partner.name.ilike(like_pattern(text), escape="\\"))
-        query = query.where(NUMBER_SEARCH.contains(text, select(Invoice.id).where(Invoice.partner_id.in_(customers))))
+        query = query.where(NUMBER_SEARCH.contains_or_parent(text, Invoice.partner_id, customers))
     return query
 
 

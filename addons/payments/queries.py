@@ -41,7 +41,7 @@ def payment_query(filters: dict, sort: str | None = None) -> Select:
         # The reference through its trigram index; the customers matched first in their small table, so that
         # half is an indexed partner_id IN (...).
         customers = select(Partner.id).where(Partner.name.ilike(like_pattern(text), "\\"))
-        query = query.where(REFERENCE_SEARCH.contains(text, select(Payment.id).where(Payment.partner_id.in_(customers))))
+        query = query.where(REFERENCE_SEARCH.contains_or_parent(text, Payment.partner_id, customers))
     return query
 
 
