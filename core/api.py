@@ -116,7 +116,7 @@ def page(query, args, order_by=None) -> dict:
     total = db.session.scalar(count_statement(query))
     if order_by is not None:
         query = query.order_by(*order_by) if isinstance(order_by, (list, tuple)) else query.order_by(order_by)
-    items = fetch_page(query, args["limit"], args["offset"])
+    items = fetch_page(query, args["limit"], args["offset"], total)
     return {"items": items, "total": total}
 
 

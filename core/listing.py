@@ -12,10 +12,20 @@ from typing import Any, Callable, Iterable
 
 from flask import Response, request
 from sqlalchemy import Select, func, select
+from sqlalchemy.sql import operators
 
 from core.extensions import db
 
 PER_PAGE = 50
+
+
+def skip_parents_pays(offset: int, total: int | None) -> bool:
+    """Whether a page of a list sorted by its parent's column is read through per-parent counts (see
+    _page_ids_by_parent). Those count every row (one index scan); the plain page walks the parents by name and
+    their rows from indexes up to ``offset`` (invoicing_0006's (partner_id, invoice_date, id): no sort of all
+    rows, no row read). Measured at 100,000 invoices, both databases: equal at half the list, the counts twice
+    as fast near its end, slower before the middle. So: past the middle only."""
+    return total is not None and offset >= 2000 and 2 * offset > total
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -73,12 +83,47 @@ def sorted_query(query: Select, columns: dict[str, Any], default: str) -> Select
     return query.order_by(*order_by(columns, request.args.get("sort"), default))
 
 
+@dataclass(frozen=True)
+class ParentSort:
+    """A list joined to its parent (many-to-one, never null: invoice -> customer) only to sort by one of the
+    parent's columns. Every row has exactly one parent, so the join changes neither the rows nor their number:
+    the count and the per-parent counts read the list's own table alone, and a deep page starts at its parent."""
+    parent: Any  # the parent's mapped class (Partner)
+    foreign_key: Any  # the list's column naming it (Invoice.partner_id), NOT NULL
+    column: Any  # the parent's column the list sorts by (Partner.name)
+
+
+def join_parent(query: Select, parent, foreign_key, column) -> Select:
+    """``query`` joined to ``parent`` through ``foreign_key`` (NOT NULL) to sort by ``parent``'s ``column``."""
+    assert not foreign_key.property.columns[0].nullable, f"{foreign_key} may be null: a join would drop rows"
+    key = parent.__mapper__.primary_key[0]
+    return query.join(parent, key == foreign_key).execution_options(
+        kontor_parent_sort=ParentSort(parent, foreign_key, column))
+
+
+def _unjoined(query: Select, *columns) -> Select | None:
+    """``query``'s filters over its own table alone, selecting ``columns``: the parent join left out (see
+    ParentSort), or None when the query is not such a list or a filter reads the parent (then the join counts)."""
+    sort = query.get_execution_options().get("kontor_parent_sort")
+    if sort is None or query._group_by_clauses or query._having_criteria or query._distinct \
+            or query._limit_clause is not None or query._offset_clause is not None:
+        return None
+    table = sort.foreign_key.property.columns[0].table
+    bare = select(*columns).select_from(table)
+    if query.whereclause is not None:
+        bare = bare.where(query.whereclause)
+    return bare if bare.get_final_froms() == [table] else None
+
+
 def count_statement(query: Select) -> Select:
     """How many rows ``query`` has (the pager's and the API's total)."""
+    unjoined = _unjoined(query, func.count())
+    if unjoined is not None:
+        return unjoined
     return select(func.count()).select_from(query.order_by(None).subquery())
 
 
-def fetch_page(query: Select, limit: int, offset: int) -> list:
+def fetch_page(query: Select, limit: int, offset: int, total: int | None = None) -> list:
     """The rows (ORM objects) of ``query`` (ordered, ending with the primary key: a total order) from ``offset``.
 
     A deferred join in two statements: the page's ids are picked first, from the sort's index alone where it has
@@ -86,11 +131,15 @@ def fetch_page(query: Select, limit: int, offset: int) -> list:
     and what a sort that no index serves — by customer, the 8,000 hits of a search by date — sorts are (key, id)
     pairs, not whole rows with their customer joined), then those rows are read by primary key (``id IN (50
     ids)``: no plan can prefer anything else) and put back in the ids' order. Same rows, same order; only the
-    work behind the rows not shown changes."""
+    work behind the rows not shown changes. ``total`` (the list's count, when the caller has it): a page past the
+    middle of a list sorted by its parent's column starts at its parent (_page_ids_by_parent)."""
     key = _primary_key(query)
     if key is None:
         return list(db.session.scalars(query.limit(limit).offset(offset)))
-    ids = list(db.session.scalars(page_ids(query, key, limit, offset)))
+    statement = page_ids(query, key, limit, offset)
+    if skip_parents_pays(offset, total):
+        statement = _page_ids_by_parent(query, key, limit, offset)
+    ids = list(db.session.scalars(statement)) if statement is not None else []
     if not ids:
         return []
     rows = {getattr(row, key.key): row for row in db.session.scalars(rows_by_key(query, key, ids)).unique()}
@@ -109,6 +158,56 @@ def page_ids(query: Select, key, limit: int, offset: int) -> Select:
     bare = query.with_only_columns(key, maintain_column_froms=True)
     bare._with_options = ()  # no public way to drop selectinload() & co. from a select; they apply to entities only
     return bare.limit(limit).offset(offset)
+
+
+def _page_ids_by_parent(query: Select, key, limit: int, offset: int) -> Select | None:
+    """page_ids() of a deep page of a list sorted by its parent's column (ORDER BY parent.column, id), found
+    without sorting the ``offset`` rows before it: the parents in the sort's order with how many rows each has
+    (one GROUP BY over the list's own table, from an index on the foreign key) tell whose rows the page holds
+    and how many rows come before the first of them; the page is then those parents' rows, sorted as before, from
+    that offset. Parents sharing a sort value form one group (their rows interleave by id). Same rows, same
+    order as page_ids(); None if the page is past the end; page_ids() itself when the query is not such a list."""
+    sort = query.get_execution_options().get("kontor_parent_sort")
+    plain = page_ids(query, key, limit, offset)
+    order = query._order_by_clauses
+    if sort is None or len(order) != 2:
+        return plain
+    first = order[0]
+    descending = getattr(first, "modifier", None) is operators.desc_op
+    column = sort.column.__clause_element__()
+    if not getattr(first, "element", first).compare(column):
+        return plain
+    fk = sort.foreign_key
+    counted = _unjoined(query, fk, func.count().label("n"))
+    if counted is None:
+        return plain
+    counts = counted.group_by(fk).subquery()
+    parent_key = sort.parent.__mapper__.primary_key[0]
+    parents = db.session.execute(select(parent_key, column, counts.c.n).join(counts, counts.c[fk.property.columns[0].name] == parent_key)
+                                 .order_by(column.desc() if descending else column.asc())).all()
+    groups: list[tuple[list, int]] = []  # ([parent ids], rows) per sort value, in the sort's order
+    previous = object()
+    for parent_id, value, n in parents:
+        if groups and value == previous:
+            groups[-1][0].append(parent_id)
+            groups[-1] = (groups[-1][0], groups[-1][1] + n)
+        else:
+            groups.append(([parent_id], n))
+        previous = value
+    before, skip, chosen = 0, None, []
+    for ids, n in groups:
+        if skip is None and before + n <= offset:
+            before += n  # the whole group is before the page
+            continue
+        if skip is None:
+            skip = offset - before
+        chosen += ids
+        before += n
+        if before >= offset + limit:
+            break
+    if skip is None:
+        return None
+    return page_ids(query.where(fk.in_(chosen)), key, limit, skip)
 
 
 def rows_by_key(query: Select, key, ids: list) -> Select:
@@ -132,7 +231,7 @@ def paginate(query: Select, per_page: int = PER_PAGE, scalars: bool = True) -> P
     number = page_number()
     total = db.session.scalar(count_statement(query)) or 0
     offset = (number - 1) * per_page
-    items = fetch_page(query, per_page, offset) if scalars else \
+    items = fetch_page(query, per_page, offset, total) if scalars else \
         list(db.session.execute(query.limit(per_page).offset(offset)))
     return Page(items=items, total=total, page=number, per_page=per_page)
 

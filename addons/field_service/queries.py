@@ -5,7 +5,7 @@ from datetime import datetime, time, timezone
 
 from sqlalchemy import Select, select
 
-from core.listing import ListSpec, register_list
+from core.listing import ListSpec, join_parent, register_list
 from core.search import TextSearch, like_pattern
 from core.models import Partner
 
@@ -22,7 +22,7 @@ def order_query(filters: dict, sort: str | None = None) -> Select:
     """``filters``: state, technician_id, partner_id, date_from, date_to (scheduled date), q."""
     query = select(ServiceOrder)
     if (sort or "").lstrip("-") == "customer":  # joined only to sort: every order has one customer
-        query = query.join(Partner, Partner.id == ServiceOrder.partner_id)
+        query = join_parent(query, Partner, ServiceOrder.partner_id, Partner.name)
     if filters.get("state"):
         query = query.where(ServiceOrder.state == filters["state"])
     if filters.get("technician_id"):
@@ -40,7 +40,7 @@ def order_query(filters: dict, sort: str | None = None) -> Select:
         # The order's texts through their trigram index; the customers matched first in their small table, so
         # that part is an indexed partner_id IN (...).
         customers = select(Partner.id).where(Partner.name.ilike(like_pattern(text), "\\"))
-        query = query.where(TEXT_SEARCH.contains(text, select(ServiceOrder.id).where(ServiceOrder.partner_id.in_(customers))))
+        query = query.where(TEXT_SEARCH.contains_or_parent(text, ServiceOrder.partner_id, customers))
     return query
 
 

@@ -52,7 +52,9 @@ class Invoice(Base):
         Index("ix_invoicing_invoices_origin", "origin_type", "origin_id"),
         # The list (queries.py): each filter with the default sort (date), and each sort.
         Index("ix_invoicing_invoices_type_date", "type", "invoice_date"),
-        Index("ix_invoicing_invoices_partner_date", "partner_id", "invoice_date"),
+        # A customer's invoices (the customer filter, and a search whose word is in customers' names: queries.py)
+        # in the default sort's order, the id included: PostgreSQL counts and pages them from the index alone.
+        Index("ix_invoicing_invoices_partner_date_id", "partner_id", "invoice_date", "id"),
         # Payment states are listed for posted invoices only: the three equalities, then the date to sort by
         # (the count reads this index alone).
         Index("ix_invoicing_invoices_payment_date", "payment_state", "state", "type", "invoice_date"),
@@ -70,6 +72,9 @@ class Invoice(Base):
         Index("ix_invoicing_invoices_open_date", "state", "type", "invoice_date", "amount_due",
               sqlite_where=text(OPEN_WHERE), postgresql_where=text(OPEN_WHERE)),
         Index("ix_invoicing_invoices_open_due", "state", "type", "due_date", "amount_due",
+              sqlite_where=text(OPEN_WHERE), postgresql_where=text(OPEN_WHERE)),
+        # ... of some customers (the customer filter, a search by customer): the totals from this index alone.
+        Index("ix_invoicing_invoices_open_partner", "state", "type", "partner_id", "due_date", "amount_due",
               sqlite_where=text(OPEN_WHERE), postgresql_where=text(OPEN_WHERE)),
     )
     audit_type = "invoice"

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Select, case, func, literal_column, select
 
 from core.extensions import db
-from core.listing import ListSpec, register_list
+from core.listing import ListSpec, join_parent, register_list
 from core.search import TextSearch, like_pattern
 
 from core.models import Partner
@@ -35,7 +35,7 @@ def invoice_query(filters: dict, sort: str | None = None) -> Select:
     changes the rows, and without it the count and the totals read the invoices' indexes alone."""
     query = select(Invoice)
     if (sort or "").lstrip("-") == "customer":
-        query = query.join(Partner, Partner.id == Invoice.partner_id)
+        query = join_parent(query, Partner, Invoice.partner_id, Partner.name)
     if filters.get("state"):
         query = query.where(Invoice.state == filters["state"])
     if filters.get("payment_state"):
@@ -63,7 +63,7 @@ def invoice_query(filters: dict, sort: str | None = None) -> Select:
         # The number through its trigram index; the customers matched first in their small table (one row per
         # 40 invoices), so that half is an indexed partner_id IN (...).
         customers = select(Partner.id).where(Partner.name.ilike(like_pattern(text), escape="\\"))
-        query = query.where(NUMBER_SEARCH.contains(text, select(Invoice.id).where(Invoice.partner_id.in_(customers))))
+        query = query.where(NUMBER_SEARCH.contains_or_parent(text, Invoice.partner_id, customers))
     return query
 
 

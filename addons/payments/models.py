@@ -27,7 +27,9 @@ class PaymentMethod(Base):
 class Payment(Base):
     """Money received from (inbound) or paid back to (outbound: a refund of credit) a customer."""
     __tablename__ = "payments_payments"
-    __table_args__ = (Index("ix_payments_partner_date", "partner_id", "date"),
+    # A customer's payments (the customer filter, a search by customer) in the default sort's order, the id
+    # included: PostgreSQL counts and pages them from the index alone.
+    __table_args__ = (Index("ix_payments_partner_date_id", "partner_id", "date", "id"),
                       # The list (queries.py): each filter with the default sort (date), and each sort with the id,
                       # its tie-break (the index walks the page's exact order; a deep page's ids come from it).
                       Index("ix_payments_date_id", "date", "id"),

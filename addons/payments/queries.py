@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from core.listing import ListSpec, register_list
+from core.listing import ListSpec, join_parent, register_list
 from core.search import TextSearch, like_pattern
 from core.models import Partner
 
@@ -20,7 +20,7 @@ def payment_query(filters: dict, sort: str | None = None) -> Select:
     """``filters``: partner_id, method, direction, date_from, date_to, invoice_id, q (reference or customer)."""
     query = select(Payment)
     if (sort or "").lstrip("-") == "customer":  # joined only to sort: every payment has one customer
-        query = query.join(Partner, Partner.id == Payment.partner_id)
+        query = join_parent(query, Partner, Payment.partner_id, Partner.name)
     if filters.get("partner_id"):
         query = query.where(Payment.partner_id == int(filters["partner_id"]))
     if filters.get("method"):
@@ -41,7 +41,7 @@ def payment_query(filters: dict, sort: str | None = None) -> Select:
         # The reference through its trigram index; the customers matched first in their small table, so that
         # half is an indexed partner_id IN (...).
         customers = select(Partner.id).where(Partner.name.ilike(like_pattern(text), "\\"))
-        query = query.where(REFERENCE_SEARCH.contains(text, select(Payment.id).where(Payment.partner_id.in_(customers))))
+        query = query.where(REFERENCE_SEARCH.contains_or_parent(text, Payment.partner_id, customers))
     return query
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import text
 
 from core.extensions import db
 from core.listing import LISTS, _primary_key, count_statement, page_ids, rows_by_key
+from core.search import TextSearch
 
 SKIP = {"limit", "offset", "sort"}
 EXPECTED = {"invoices", "payments", "service_orders", "partners", "products"}
@@ -127,8 +128,12 @@ def test_every_list_is_registered(app):
     assert EXPECTED <= set(LISTS), f"lists not registered in core.listing.LISTS: {EXPECTED - set(LISTS)}"
 
 
+@pytest.mark.parametrize("outside", [False, True], ids=["q by customers only", "q by text and customers"])
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_every_filter_and_sort_uses_an_index(app, name):
+def test_every_filter_and_sort_uses_an_index(app, monkeypatch, name, outside):
+    # A search whose text only customers' names hold reads ``partner_id IN (...)``; one that rows hold too, the
+    # text's trigram index as well (core.search.TextSearch.contains_or_parent asks the data): both forms.
+    monkeypatch.setattr(TextSearch, "found_outside", lambda self, *args: outside)
     spec = LISTS[name]
     failures = []
     with app.test_request_context():
