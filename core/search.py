@@ -33,6 +33,15 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def refuse_nul(text: str) -> None:
+    """A search text holding a NUL character is refused (422), the same on both databases: PostgreSQL cannot take
+    one as a value, SQLite's LIKE ends the pattern there (matching what it should not) and FTS5's parser fails."""
+    if "\x00" in text:
+        from core.errors import ValidationError
+        raise ValidationError("A search cannot contain a NUL character; remove it and search again.",
+                              fields={"q": ["Contains a NUL character."]})
+
+
 def fts_table(table_name: str) -> str:
     return f"{table_name}_search"
 
@@ -56,6 +65,7 @@ class TextSearch:
 
         With ``also``, one ``id IN (... UNION ALL ...)``: each part is served by its own index, where an OR of
         ``ILIKE`` and ``partner_id IN (subquery)`` would make PostgreSQL filter every row of the table."""
+        refuse_nul(text)
         if also:
             return self.table.c.id.in_(union_all(self.ids(text), *also))
         if self._indexed(text) and _dialect() == "sqlite":
@@ -85,6 +95,7 @@ class TextSearch:
 
     def ids(self, text: str) -> Select:
         """The ids of the rows that contain ``text``."""
+        refuse_nul(text)
         if not (self._indexed(text) and _dialect() == "sqlite"):
             return select(self.table.c.id).where(self._like(text))
         # The FTS table's rowid is the row's id; its columns read the row's text (external content) for the recheck.
