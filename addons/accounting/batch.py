@@ -9,7 +9,6 @@ lines bulk-inserted, then one UPDATE posts them; the invoices get their journal_
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -117,10 +116,8 @@ def invoices_posted(invoices) -> None:
     for entry in entries:
         by_year.setdefault(entry["date"].year, []).append(entry)
     for year, group in sorted(by_year.items()):
-        first = sequences.take(f"accounting.{journal.code}", date(year, 1, 1), count=len(group))
-        for offset, entry in enumerate(group):
-            entry.update(seq=first + offset, fiscal_year=year,
-                         number=sequences.format_number(journal.code, year, first + offset))
+        for entry, (seq, number) in zip(group, services.take_entry_numbers(journal.code, year, len(group))):
+            entry.update(seq=seq, fiscal_year=year, number=number)
     # The chain: places reserved at once, hashes in order.
     index = sequences.take(chain.CHAIN_CODE, chain.CHAIN_DATE, count=len(entries))
     prev = db.session.scalar(select(JournalEntry.hash).where(JournalEntry.chain_index == index - 1)) \

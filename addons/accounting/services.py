@@ -252,6 +252,13 @@ def check_balanced_lines(lines: list[tuple[Decimal, Decimal]]) -> None:
                               "then post.", code="unbalanced", fields={"lines": [f"Debit {debit}, credit {credit}."]})
 
 
+def take_entry_numbers(journal_code: str, year: int, count: int = 1) -> list[tuple[int, str]]:
+    """``count`` consecutive (seq, number) of the journal's gapless series of ``year`` (the sequence row locked):
+    posting one entry, a document's entry and the batch all number from here."""
+    first = sequences.take(f"accounting.{journal_code}", date(year, 1, 1), count=count)
+    return [(seq, sequences.format_number(journal_code, year, seq)) for seq in range(first, first + count)]
+
+
 def post_entry(entry: JournalEntry) -> JournalEntry:
     """Draft -> posted: balanced, not in a locked period; its number (journal, year) and its place in the chain."""
     if entry.state != "draft":
@@ -261,8 +268,7 @@ def post_entry(entry: JournalEntry) -> JournalEntry:
     check_not_locked(entry.date)
     code = entry.journal.code
     # Gapless per journal and year (numbers follow posting order; documents are already chronological).
-    seq = sequences.take(f"accounting.{code}", date(entry.date.year, 1, 1))
-    entry.number = sequences.format_number(code, entry.date.year, seq)
+    [(seq, entry.number)] = take_entry_numbers(code, entry.date.year)
     entry.fiscal_year = entry.date.year
     entry.seq = seq
     due = line_due_date(entry.origin_type, entry.origin_id, entry.date)
@@ -298,8 +304,7 @@ def write_posted_entry(on: date, journal, lines: list[tuple], ref: str, origin: 
     a draft, its lines after it, then it is posted: the database refuses lines on a posted entry."""
     check_balanced_lines([(l[3], l[4]) for l in lines])
     check_not_locked(on)
-    seq = sequences.take(f"accounting.{journal.code}", date(on.year, 1, 1))
-    number = sequences.format_number(journal.code, on.year, seq)
+    [(seq, number)] = take_entry_numbers(journal.code, on.year)
     index, prev, digest = chain.link(number, journal.code, on,
                                      [(account.code, partner_id, label, debit, credit)
                                       for account, partner_id, label, debit, credit in lines])
