@@ -326,6 +326,10 @@ def _tls(sock: socket.socket, host: str, context: ssl.SSLContext, deadline: floa
             raise TimeoutError(f"the delivery took longer than {timeout:g} s")
 
 
+def _no_second_connection() -> None:
+    raise http.client.NotConnected("the connection to the checked address was closed")
+
+
 def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
@@ -344,8 +348,9 @@ def post(url: str, body: bytes, headers: dict, conf: Settings) -> int:
         else:
             connection = http.client.HTTPConnection(target.host, target.port)
         # The connection is already made (to the checked address): http.client only writes and reads on it, and
-        # its Host header names the host of the URL.
+        # its Host header names the host of the URL. It may never open one of its own (a second lookup).
         connection.sock = _DeadlineSocket(sock, deadline, conf.timeout)
+        connection.connect = _no_second_connection
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(4096)
