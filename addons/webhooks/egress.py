@@ -178,7 +178,7 @@ def parse(url: str) -> Target:
     except UnicodeError:
         raise Refused(f"{parts.hostname} is not a valid host name") from None
     host = host[:-1] if host.endswith(".") else host
-    port = port or (443 if parts.scheme == "https" else 80)
+    port = port if port is not None else (443 if parts.scheme == "https" else 80)
     if not 0 < port < 65536:
         raise Refused("the port must be between 1 and 65535")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
