@@ -45,6 +45,10 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     LOGIN_THROTTLE_ATTEMPTS = 5
+    # Webhooks go to public addresses only; these hosts or networks (comma separated: "hooks.internal,10.1.2.0/24")
+    # may receive them from inside. Checked at start-up: see addons/webhooks/egress.py and docs/integrations.md.
+    WEBHOOK_ALLOW = os.environ.get("KONTOR_WEBHOOK_ALLOW", "")
+    WEBHOOK_TIMEOUT = os.environ.get("KONTOR_WEBHOOK_TIMEOUT", "10")  # seconds for a whole delivery
     LOGIN_THROTTLE_SECONDS = 300
 
     def __init__(self) -> None:

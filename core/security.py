@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, g, redirect, request, url_for
 from flask_login import current_user
@@ -32,6 +33,29 @@ CORE_PERMISSIONS = {
 
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: the one check for every ``next`` a redirect follows.
+
+    A browser reading a Location removes tabs, CR and LF anywhere, strips leading spaces and control characters
+    and reads ``\\`` as ``/``, so ``/<tab>/evil.example`` becomes ``//evil.example``: another site. Rather than
+    copy that normalisation, anything a browser would rewrite is refused (no path of ours holds a control character
+    or a backslash), and so is anything that after one or two rounds of percent-decoding (a proxy or a second
+    redirect may decode once more) starts with ``//`` or carries a scheme or a host.
+    """
+    if not target or len(target) > 2000:
+        return None
+    layers = [target, unquote(target), unquote(unquote(target))]
+    for text in layers:
+        if any(c == "\\" or not c.isprintable() for c in text):
+            return None  # control characters (tab, CR, LF, NUL...), Unicode separators, backslashes
+        if not text.startswith("/") or text.startswith("//"):
+            return None  # " //evil", "https://evil", "javascript:..." or a protocol-relative "//evil"
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
 
 
 def hash_token(token: str) -> str:

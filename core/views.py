@@ -13,7 +13,7 @@ from core.extensions import db
 from core.forms import CompanyForm, LoginForm, PartnerForm, UserForm
 from core.listing import ListSpec, order_by, paginate, register_list, sorted_query
 from core.models import AddonState, LoginAttempt, Partner, User, company, utcnow
-from core.security import check_password, create_user, current_roles, require
+from core.security import check_password, create_user, current_roles, require, safe_next
 
 bp = Blueprint("core", __name__)
 
@@ -26,12 +26,6 @@ def form_failed(form, exc: DomainError) -> None:
         field = getattr(form, name, None)
         if field is not None:
             field.errors = list(field.errors) + list(messages if isinstance(messages, list) else [messages])
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("core.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,7 +50,7 @@ def login():
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.login == name))
         session.clear()  # a fresh session at login: nothing from before the login survives (no fixation)
         login_user(user)
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")) or url_for("core.dashboard"))
     return render_template("core/login.html", form=form)
 
 

@@ -8,8 +8,16 @@ PERMISSIONS = {
 }
 
 
+def _check_settings(app) -> None:
+    """A wrong KONTOR_WEBHOOK_ALLOW or KONTOR_WEBHOOK_TIMEOUT stops start-up with its message, rather than every
+    delivery failing later."""
+    from . import egress
+    egress.settings(app.config)
+
+
 def register(kernel):
     from . import api, cli, views
+    kernel.on_app(_check_settings)
     kernel.register_hooks(hooks)
     kernel.register_permissions(PERMISSIONS)
     kernel.register_blueprint(views.bp)

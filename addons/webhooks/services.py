@@ -10,12 +10,14 @@ import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select, update  # noqa: F401
 
 from core.errors import DomainError, NotFound, ValidationError
 from core.extensions import db
 from core.models import utcnow
 
+from . import egress
 from .models import Delivery, Endpoint
 
 EVENTS = {
@@ -31,6 +33,8 @@ MAX_URL = 500
 
 # -- endpoints -------------------------------------------------------------------------------------------------------
 def check_url(url: str) -> str:
+    """A URL webhooks may be sent to: http(s), no credentials, and a public host (see egress.py for every rule);
+    the worker checks it again at each delivery, after resolving the name."""
     url = (url or "").strip()
     try:
         parts = urlsplit(url)
@@ -38,9 +42,15 @@ def check_url(url: str) -> str:
     except ValueError:
         parts, port_ok = None, False
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok \
-            or any(c.isspace() for c in url) or len(url) > MAX_URL:
+            or any(c.isspace() or not c.isprintable() for c in url) or len(url) > MAX_URL:
         raise ValidationError("The URL must be an http:// or https:// address, such as https://example.com/hooks.",
                               code="invalid_url", fields={"url": ["An http or https URL."]})
+    try:
+        egress.check_registration(url, egress.settings(current_app.config))
+    except egress.Refused as exc:
+        message = str(exc)
+        raise ValidationError(f"This URL cannot receive webhooks: {message}.", code="url_not_allowed",
+                              fields={"url": [message[0].upper() + message[1:] + "."]}) from None
     return url
 
 

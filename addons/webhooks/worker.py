@@ -1,23 +1,31 @@
-"""The delivery worker: claims due outbox rows, POSTs them (short timeout), marks them delivered or schedules a
-retry with exponential backoff, and gives up after MAX_ATTEMPTS. ``now`` is a parameter so tests move time."""
+"""The delivery worker: claims due outbox rows one at a time, POSTs each (egress.post: checked addresses only, one
+deadline for the whole delivery), marks it delivered or schedules a retry with exponential backoff, and gives up
+after MAX_ATTEMPTS. ``now`` is a parameter so tests move time."""
 from __future__ import annotations
 
 import http.client
+import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import select, update
 
 from core.extensions import db
 from core.models import utcnow
 
+from . import egress
 from .models import Delivery
 from .services import sign
 
 MAX_ATTEMPTS = 8
 BASE_DELAY = timedelta(seconds=30)   # 30 s, 1 min, 2 min, 4 min ... (about 1 h in all before giving up)
-LEASE = timedelta(minutes=5)         # a claimed row is not claimed again by another worker for this long
-TIMEOUT = 5.0                        # seconds per request
+# A claimed row is not claimed again for the delivery's whole deadline (KONTOR_WEBHOOK_TIMEOUT, 10 s by default)
+# plus this margin; if its worker dies, another one takes the row when that lease ends, not minutes later.
+LEASE_MARGIN = timedelta(seconds=20)
+
+
+def lease(conf: egress.Settings) -> timedelta:
+    return timedelta(seconds=conf.timeout) + LEASE_MARGIN
 
 
 def backoff(attempts: int) -> timedelta:
@@ -25,33 +33,30 @@ def backoff(attempts: int) -> timedelta:
     return BASE_DELAY * (2 ** (attempts - 1))
 
 
-def claim(now: datetime, limit: int) -> list[int]:
-    """Take up to ``limit`` due rows (committed at once, so other workers skip them while we send)."""
+def claim(now: datetime, limit: int = 1) -> list[int]:
+    """Take up to ``limit`` due rows (committed at once, so other workers skip them while we send). Each lease
+    covers one delivery, so ``run_once`` claims one row at a time; the UPDATE only takes a row still due, so two
+    workers that read the same row (SQLite has no SKIP LOCKED) never both take it."""
+    until = now + lease(egress.settings(current_app.config))
     query = (select(Delivery.id).where(Delivery.state == "pending", Delivery.next_attempt_at <= now)
              .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(query))
-    if ids:
-        for delivery in db.session.scalars(select(Delivery).where(Delivery.id.in_(ids))):
-            delivery.next_attempt_at = now + LEASE
+    taken = []
+    for delivery_id in list(db.session.scalars(query)):
+        result = db.session.execute(
+            update(Delivery).where(Delivery.id == delivery_id, Delivery.state == "pending",
+                                   Delivery.next_attempt_at <= now)
+            .values(next_attempt_at=until).execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            taken.append(delivery_id)
     db.session.commit()
-    return ids
+    return taken
 
 
-def post(url: str, body: str, headers: dict, timeout: float = TIMEOUT) -> int:
+def post(url: str, body: str, headers: dict, conf: egress.Settings | None = None) -> int:
     """POST ``body``; the response status (redirects are not followed: they count as failures)."""
-    parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
-    try:
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request("POST", path, body=body.encode(), headers=headers)
-        response = connection.getresponse()
-        response.read(4096)
-        return response.status
-    finally:
-        connection.close()
+    return egress.post(url, body.encode(), headers, conf or egress.settings(current_app.config))
 
 
 def deliver(delivery: Delivery, now: datetime) -> None:
@@ -66,7 +71,10 @@ def deliver(delivery: Delivery, now: datetime) -> None:
         status = post(delivery.endpoint.url, delivery.payload, headers)
         delivery.response_code = status
         error = "" if 200 <= status < 300 else f"HTTP {status}"
-    except (OSError, http.client.HTTPException) as exc:
+    except egress.Refused as exc:
+        delivery.response_code = None
+        error = f"Refused: {exc}"[:500]
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         delivery.response_code = None
         error = f"{exc.__class__.__name__}: {exc}"[:500]
     if not error:
@@ -79,14 +87,23 @@ def deliver(delivery: Delivery, now: datetime) -> None:
 
 
 def run_once(now: datetime | None = None, limit: int = 100) -> dict:
-    """Process what is due at ``now``; returns counts {delivered, retrying, failed}."""
-    now = now or utcnow()
+    """Process up to ``limit`` rows due at ``now``; returns counts {delivered, retrying, failed}. The clock moves
+    on from ``now`` as real time passes, so the last row's lease and retry time are counted from when it is
+    sent, not from when the pass began."""
+    start, began = now or utcnow(), time.monotonic()
+
+    def clock() -> datetime:
+        return start + timedelta(seconds=time.monotonic() - began)
+
     counts = {"delivered": 0, "retrying": 0, "failed": 0}
-    for delivery_id in claim(now, limit):
-        delivery = db.session.get(Delivery, delivery_id)
+    for _ in range(limit):
+        claimed = claim(clock())
+        if not claimed:
+            break
+        delivery = db.session.get(Delivery, claimed[0])
         if delivery is None or delivery.state != "pending":
             continue
-        deliver(delivery, now)
+        deliver(delivery, clock())
         counts["delivered" if delivery.state == "delivered" else
                "failed" if delivery.state == "failed" else "retrying"] += 1
         db.session.commit()

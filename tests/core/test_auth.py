@@ -184,3 +184,42 @@ def test_pages_carry_no_inline_script(client, login):
         for tag in re.findall(r"<script[^>]*>", html):
             assert "src=" in tag, tag
         assert not re.search(r"\son[a-z]+=\"", html)  # no onclick= and friends
+
+
+# Each value as the view reads it (request.args, decoded once); the test sends it percent-encoded.
+NASTY_NEXT = ["//evil.example", "/\\evil.example", "/\t/evil.example/phish", "\t//evil.example", "\n//evil.example",
+              "/\r\n/evil.example", " //evil.example", "https://evil.example", "http:/evil.example",
+              "/%2F%2Fevil.example", "/%252F%252Fevil.example", "/%5Cevil.example", "/%09/evil.example",
+              "javascript:alert(1)", "JaVaScRiPt:alert(1)", "\x00/evil", "/\x00/evil.example", "///evil.example",
+              "evil.example", "\\\\evil.example", "/\u3000/evil.example", "", "x" * 3000]
+GOOD_NEXT = ["/invoices?page=2", "/partners", "/invoices/12?tab=lines#top", "/partners?q=Caf%C3%A9&sort=name",
+             "/"]
+
+
+@pytest.mark.parametrize("target", NASTY_NEXT)
+def test_safe_next_refuses_what_a_browser_would_read_as_another_site(target):
+    from core.security import safe_next
+    assert safe_next(target) is None
+
+
+@pytest.mark.parametrize("target", GOOD_NEXT)
+def test_safe_next_keeps_a_path_on_this_site(target):
+    from core.security import safe_next
+    assert safe_next(target) == target
+
+
+@pytest.mark.parametrize("target", NASTY_NEXT + ["RAW:/%09/evil.example/phish", "RAW:/%5C/evil.example"])
+def test_logging_in_never_redirects_off_site(client, user, target):
+    from urllib.parse import quote
+    query = target[4:] if target.startswith("RAW:") else quote(target, safe="")
+    response = client.post(f"/login?next={query}", data={"login": user, "password": PASSWORD,
+                                                         "csrf_token": login_form(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/", (target, response.headers)
+
+
+@pytest.mark.parametrize("target", GOOD_NEXT)
+def test_logging_in_follows_a_good_next(client, user, target):
+    from urllib.parse import quote
+    response = client.post(f"/login?next={quote(target, safe='')}", data={"login": user, "password": PASSWORD,
+                                                                          "csrf_token": login_form(client)})
+    assert response.status_code == 302 and response.headers["Location"] == target

@@ -44,7 +44,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(app):
+    """A receiver on 127.0.0.1, which webhooks refuse unless allow-listed: the allow-list names it, as
+    KONTOR_WEBHOOK_ALLOW=127.0.0.1 would."""
+    app.config["WEBHOOK_ALLOW"] = "127.0.0.1"
     made = Receiver()
     yield made
     made.close()

@@ -124,6 +124,7 @@ def test_an_unreachable_endpoint_is_retried_with_the_error(app, office):
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()  # nothing listens there now
+    app.config["WEBHOOK_ALLOW"] = "127.0.0.1"
     office.endpoint(f"http://127.0.0.1:{port}/x", ["invoice.posted"])
     office.invoice()
     assert _run(app)["retrying"] == 1
