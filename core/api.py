@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
 from core.models import IdempotencyKey, utcnow
+from core.money import MAX_AMOUNT
 
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_TTL = timedelta(hours=24)
-MAX_MONEY = Decimal("999999999999.99")
+MAX_MONEY = MAX_AMOUNT  # one limit for what the API takes and what the services compute
 
 
 class ErrorBody(ma.Schema):

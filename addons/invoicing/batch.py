@@ -174,10 +174,9 @@ def _post_chunk(ids: list[int]) -> None:
                                      "amount_total": total})
             posted_lines.append(PostedLine(l.id, l.product_id, l.description, l.tax_id, l.quantity, l.unit_price,
                                            rate, untaxed, tax, total, l.origin_type, l.origin_id))
-        untaxed = sum((l.amount_untaxed for l in posted_lines), ZERO)
-        tax = sum((l.amount_tax for l in posted_lines), ZERO)
+        untaxed, tax, total = services.document_totals((l.amount_untaxed, l.amount_tax) for l in posted_lines)
         snapshot = PostedInvoice(row.id, row.type, "", row.partner_id, row.invoice_date, row.due_date, row.currency,
-                                 untaxed, tax, untaxed + tax, row.origin_type, row.origin_id, row.redraft_of_id,
+                                 untaxed, tax, total, row.origin_type, row.origin_id, row.redraft_of_id,
                                  row.credited_invoice_id, posted_lines)
         if _not_postable(SimpleNamespace(state=row.state, type=row.type, amount_total=snapshot.amount_total),
                          posted_lines):

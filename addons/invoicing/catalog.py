@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.errors import ValidationError
 from core.extensions import db
-from core.money import ZERO, round_money, to_decimal
+from core.money import MAX_AMOUNT, ZERO, round_money, to_decimal
 
 from .models import PRODUCT_TYPES, Product, Tax
 
@@ -24,8 +24,9 @@ def _decimal(value, field: str, minimum: Decimal | None = ZERO, allow_zero: bool
         raise ValidationError(f"{field.replace('_', ' ').capitalize()} must be "
                               f"{'more than' if not allow_zero else 'at least'} {minimum}.",
                               fields={field: ["Out of range."]})
-    if abs(result) >= Decimal("1e12"):
-        raise ValidationError(f"{field} is too large.", fields={field: ["Too large."]})
+    if abs(result) > MAX_AMOUNT:  # a quantity too: the line it makes is checked again (services.line_amounts)
+        raise ValidationError(f"{field.replace('_', ' ').capitalize()} is too large.",
+                              fields={field: [f"At most {MAX_AMOUNT}."]})
     return result
 
 

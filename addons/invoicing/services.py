@@ -18,7 +18,7 @@ from core import audit, sequences
 from core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from core.extensions import db
 from core.models import Company, Partner, company, utcnow
-from core.money import ZERO, round_money, to_decimal
+from core.money import ZERO, check_amount, round_money, to_decimal
 
 from .catalog import _decimal, create_tax, get_product, get_tax, save_product, update_tax  # noqa: F401 (API)
 from .models import CreditUse, CustomerCredit, Invoice, InvoiceLine, Settlement, Tax
@@ -82,9 +82,21 @@ def _ensure_draft(invoice: Invoice, action: str = "change") -> None:
 def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, currency: str) -> tuple[Decimal, Decimal, Decimal]:
     """A line's (untaxed, tax, total): each rounded to the currency. The ONE rule, for the ORM path
     (compute_line) and the batch path (invoicing.batch)."""
-    untaxed = round_money(quantity * unit_price, currency)
+    untaxed = check_amount(round_money(quantity * unit_price, currency), "lines", "A line")
     tax = round_money(untaxed * tax_rate / 100, currency)
-    return untaxed, tax, untaxed + tax
+    return untaxed, tax, check_amount(untaxed + tax, "lines", "A line")
+
+
+def document_totals(lines) -> tuple[Decimal, Decimal, Decimal]:
+    """A document's (untaxed, tax, total) from its lines' ``(amount_untaxed, amount_tax)``: sums of the lines,
+    each rounded already (never rounded again as a whole), refused beyond MAX_AMOUNT. The ORM path (recompute)
+    and the batch paths (invoicing.batch, field_service.batch) all use it."""
+    untaxed = tax = ZERO
+    for line_untaxed, line_tax in lines:
+        untaxed += line_untaxed
+        tax += line_tax
+    check_amount(untaxed, "lines", "The untaxed total")
+    return untaxed, tax, check_amount(untaxed + tax, "lines", "The total")
 
 
 def _assign(obj, **values) -> None:
@@ -106,9 +118,8 @@ def recompute(invoice: Invoice) -> None:
     """Totals are sums of the lines, each rounded to the currency (never rounded again as a whole)."""
     for line in invoice.lines:
         compute_line(line, invoice.currency)
-    untaxed = sum((l.amount_untaxed for l in invoice.lines), ZERO)
-    tax = sum((l.amount_tax for l in invoice.lines), ZERO)
-    _assign(invoice, amount_untaxed=untaxed, amount_tax=tax, amount_total=untaxed + tax)
+    untaxed, tax, total = document_totals((l.amount_untaxed, l.amount_tax) for l in invoice.lines)
+    _assign(invoice, amount_untaxed=untaxed, amount_tax=tax, amount_total=total)
     _refresh_balance(invoice)
 
 

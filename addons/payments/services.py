@@ -20,7 +20,7 @@ from core import audit
 from core.errors import DomainError, NotFound, ValidationError
 from core.extensions import db
 from core.models import Partner, company
-from core.money import ZERO, round_money, to_decimal
+from core.money import ZERO, check_amount, round_money, to_decimal
 
 from .models import DIRECTIONS, JOURNALS, FormNonce, Payment, PaymentAllocation, PaymentMethod
 
@@ -95,8 +95,7 @@ def _amount(value, field: str = "amount") -> Decimal:
         raise ValidationError("The amount must be a number, such as 120.50.", fields={field: ["Not a number."]})
     if amount <= 0:
         raise ValidationError("The amount must be more than zero.", fields={field: ["Must be more than zero."]})
-    if amount >= Decimal("1e12"):
-        raise ValidationError("The amount is too large.", fields={field: ["Too large."]})
+    check_amount(amount, field, "The amount")
     rounded = round_money(amount, company().currency)
     if rounded != amount:
         raise ValidationError("The amount has more decimals than the currency allows.",
