@@ -152,6 +152,17 @@ def round_money(amount, currency: str = "EUR") -> Decimal:
     return to_decimal(amount).quantize(_quantum(currency), rounding=ROUND_HALF_UP)
 
 
+def exact_money(amount: Decimal, field: str, currency: str = "EUR") -> Decimal:
+    """``amount`` if it has no more decimals than ``currency`` allows (10.005 EUR is refused, never rounded to
+    10.01 behind the user's back: a price typed or imported is what will be invoiced), else ValidationError
+    naming ``field``. The API's Money field refuses the same; this is the rule for pages, imports and services."""
+    if round_money(amount, currency) != amount:
+        places = minor_units(currency)
+        raise ValidationError(f"{amount} has more decimals than {currency.upper()} allows ({places}).",
+                              fields={field: [f"At most {places} decimals."]})
+    return round_money(amount, currency)
+
+
 def to_decimal(value) -> Decimal:
     if isinstance(value, Decimal):
         return value

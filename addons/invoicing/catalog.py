@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from core.errors import ValidationError
 from core.extensions import db
-from core.money import MAX_AMOUNT, ZERO, round_money, to_decimal
+from core.models import company
+from core.money import MAX_AMOUNT, ZERO, exact_money, to_decimal
 
 from .models import PRODUCT_TYPES, Product, Tax
 
@@ -87,7 +88,8 @@ def save_product(product: Product | None = None, **values) -> Product:
     if "unit" in values:
         product.unit = (values["unit"] or "unit").strip()[:20]
     if "unit_price" in values:
-        product.unit_price = round_money(_decimal(values["unit_price"], "unit_price"))
+        product.unit_price = exact_money(_decimal(values["unit_price"], "unit_price"), "unit_price",
+                                         company().currency)
     if "tax_id" in values:
         product.tax_id = get_tax(values["tax_id"]).id if values["tax_id"] is not None else None
     if product.id is None:

@@ -9,7 +9,7 @@ import marshmallow as ma
 from sqlalchemy import Integer, bindparam, case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
-from core.api import DecimalString, ListArgs, Money, list_schema
+from core.api import MAX_BATCH, DecimalString, ListArgs, Money, list_schema
 from core.extensions import db
 from core.money import ZERO
 
@@ -217,7 +217,7 @@ class CreditNoteResultSchema(InvoiceSchema):
 
 
 class PostManySchema(ma.Schema):
-    ids = ma.fields.List(ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=1000))
+    ids = ma.fields.List(ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=MAX_BATCH))
 
 
 class RefusedSchema(ma.Schema):
