@@ -100,8 +100,8 @@ def loads_strict(data: str | bytes):
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise RefusedJSON(f"The body is not UTF-8 text (byte {exc.start}).") from None
+        except UnicodeDecodeError as exc:  # malformed JSON (400), as JSON text is UTF-8
+            raise ValueError(f"The body is not UTF-8 text (byte {exc.start}).") from None
     try:
         value = json.loads(data, parse_int=_int, parse_constant=_refuse_constant)
     except RecursionError:
