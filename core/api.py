@@ -11,17 +11,21 @@ from decimal import Decimal
 
 import marshmallow as ma
 from flask import Response, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as SmorestApi
-from flask_smorest import Blueprint  # noqa: F401  (addons import it from here)
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
 from core.models import IdempotencyKey, utcnow
+from core.money import MAX_AMOUNT
 
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_TTL = timedelta(hours=24)
-MAX_MONEY = Decimal("999999999999.99")
+MAX_MONEY = MAX_AMOUNT  # one limit for what the API takes and what the services compute
+MAX_BATCH = 1000  # ids in one batch call (POST /invoices/post, /service-orders/invoice)
 
 
 class ErrorBody(ma.Schema):
@@ -63,6 +67,100 @@ def webargs_fields(error) -> dict:
         else:
             fields[location] = content
     return fields
+
+
+# -- Reading JSON ------------------------------------------------------------------------------------------------
+MAX_JSON_DEPTH = 32       # the deepest body Kontor takes is 3 levels (an invoice, its lines, a line)
+MAX_JSON_INT_DIGITS = 40  # an id or a count has at most 19 digits; Python refuses 4,300 with a ValueError (a 500)
+
+
+class RefusedJSON(ValueError):
+    """A body that is JSON but that no field of Kontor's can hold: ``field`` names where (a dotted path)."""
+
+    def __init__(self, message: str, field: str = "json"):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def _refuse_constant(name: str):
+    raise RefusedJSON(f"{name} is not a JSON number; send a decimal string.")
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise RefusedJSON(f"An integer of {len(text.lstrip('-')):,} digits is not a value any field takes.")
+    return int(text)
+
+
+def loads_strict(data: str | bytes):
+    """``json.loads`` for request bodies, refusing what would otherwise fail deep inside (a 500) or be stored
+    wrong: nesting deeper than MAX_JSON_DEPTH (Python's parser recurses: 1,000 levels raised RecursionError), huge
+    integers, NaN and Infinity, strings with a NUL character (PostgreSQL refuses them, SQLite kept them) or a lone
+    UTF-16 surrogate such as ``"\\ud800"`` (valid JSON escapes, but no UTF-8 text: the database driver failed)."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:  # malformed JSON (400), as JSON text is UTF-8
+            raise ValueError(f"The body is not UTF-8 text (byte {exc.start}).") from None
+    try:
+        value = json.loads(data, parse_int=_int, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise RefusedJSON(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.") from None
+    _check_json(value)
+    return value
+
+
+def _check_json(value) -> None:
+    stack = [(value, "", 1)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise RefusedJSON(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.")
+        if isinstance(item, str):
+            _check_text(item, path)
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                name = key.encode("utf-8", "backslashreplace").decode("utf-8")  # "\\ud800" cannot be sent back
+                where = f"{path}.{name}" if path else name
+                _check_text(key, where)
+                stack.append((inner, where, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{path}.{n}" if path else str(n), depth + 1) for n, inner in enumerate(item))
+
+
+def _check_text(text: str, path: str) -> None:
+    if "\x00" in text:
+        raise RefusedJSON("A text contains a NUL character, which no field can hold.", path or "json")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RefusedJSON("A text contains a lone UTF-16 surrogate (such as \\ud800), which is not a character.",
+                          path or "json") from None
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """app.json: request.get_json() reads bodies through loads_strict too (a RefusedJSON is a ValueError, which
+    Flask answers with 400)."""
+
+    def loads(self, s, **kwargs):
+        return loads_strict(s)
+
+
+class _StrictParser(FlaskParser):
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return ma.missing
+        try:
+            return loads_strict(req.get_data(cache=True))
+        except RefusedJSON as exc:
+            abort(422, messages={"json": {exc.field: [exc.message]}})
+        except ValueError:
+            abort(400, messages={"json": ["Invalid JSON body."]})
+
+
+class Blueprint(SmorestBlueprint):
+    """flask_smorest's Blueprint reading bodies with loads_strict; every addon's API uses this one."""
+    ARGUMENTS_PARSER = _StrictParser()
 
 
 # -- Money and decimals ------------------------------------------------------------------------------------------

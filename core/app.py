@@ -13,8 +13,8 @@ from werkzeug.routing import IntegerConverter
 
 from core import db as core_db
 from core import menu as core_menu
-from core.api import (API_PREFIX, HTTP_CODES, Api, error_response, idempotency_begin, idempotency_release,
-                      idempotency_store, register_fields, webargs_fields)
+from core.api import (API_PREFIX, HTTP_CODES, Api, StrictJSONProvider, error_response, idempotency_begin,
+                      idempotency_release, idempotency_store, register_fields, webargs_fields)
 from core.config import ROOT, Config
 from core.errors import DomainError
 from core.extensions import csrf, db, login_manager
@@ -41,6 +41,7 @@ def create_app(config: Config | None = None, addons: list[str] | None = None) ->
     app = Flask("kontor", root_path=str(ROOT), static_folder=None, template_folder=None,
                 instance_path=str(ROOT / "instance"))
     app.url_map.converters["int"] = IdConverter
+    app.json = StrictJSONProvider(app)  # request.get_json() refuses what no field can hold (core.api.loads_strict)
     app.config.from_object(config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"check_same_thread": False,
@@ -123,6 +124,9 @@ def _request_cycle(app: Flask) -> None:
     @app.before_request
     def start():
         core_db.read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+        refused = _nul_in_form()
+        if refused is not None:
+            return refused
         if not is_api_request():
             return None
         g.api_user = None
@@ -164,6 +168,22 @@ def _request_cycle(app: Flask) -> None:
                 response = _conflict_response("The change could not be saved because another one came first; "
                                               "reload and try again.")
         return _security_headers(response)
+
+
+def _nul_in_form() -> Response | None:
+    """A form value holding a NUL character is refused before any view reads it: no field can hold one
+    (PostgreSQL refuses it; SQLite stored it, and a name with a NUL broke the pages and files that show it).
+    JSON bodies get the same rule in core.api.loads_strict; query strings in the search (core.search)."""
+    if request.method not in ("POST", "PUT", "PATCH") or request.mimetype not in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        return None
+    name = next((key for key, value in request.form.items(multi=True) if "\x00" in value or "\x00" in key), None)
+    if name is None:
+        return None
+    message = f"The field {name!r} contains a NUL character, which no field can hold; nothing was saved."
+    if is_api_request():
+        return error_response(422, "validation_error", message, {name: ["Contains a NUL character."]})
+    return Response(render_template("core/error.html", status=422, message=message), status=422)
 
 
 def _conflict_response(message: str) -> Response:

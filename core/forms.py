@@ -1,11 +1,23 @@
 """Core forms (Flask-WTF: every form carries its CSRF token)."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from core.partners import country_error
 
 
 # A plain check (WTForms' Email() needs the email_validator package, which we do not ship): one @, a dot after it.
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Not a valid email address.")
+
+
+class CountryCode:
+    """A country's ISO 3166-1 code (core.partners.country_error: the rule the API and imports use)."""
+
+    def __call__(self, form, field):
+        field.data = (field.data or "").strip().upper()
+        message = country_error(field.data)
+        if message:
+            raise ValidationError(message)
 
 
 class LoginForm(FlaskForm):
@@ -20,7 +32,8 @@ class PartnerForm(FlaskForm):
     street = StringField("Street", validators=[Optional(), Length(max=200)])
     zip = StringField("ZIP", validators=[Optional(), Length(max=20)])
     city = StringField("City", validators=[Optional(), Length(max=100)])
-    country = StringField("Country (ISO code)", default="FR", validators=[DataRequired(), Length(min=2, max=2)])
+    country = StringField("Country (ISO code)", default="FR", validators=[DataRequired(), Length(min=2, max=2),
+                                                                         CountryCode()])
 
 
 class CompanyForm(FlaskForm):
@@ -31,9 +44,13 @@ class CompanyForm(FlaskForm):
     street = StringField("Street", validators=[Optional()])
     zip = StringField("ZIP", validators=[Optional()])
     city = StringField("City", validators=[Optional()])
-    country = StringField("Country", validators=[DataRequired(), Length(min=2, max=2)])
+    country = StringField("Country", validators=[DataRequired(), Length(min=2, max=2), CountryCode()])
     iban = StringField("IBAN", validators=[Optional(), Length(max=40)])
     payment_terms_days = IntegerField("Payment terms (days)", validators=[NumberRange(min=0, max=365)])
+    document_date_window_days = IntegerField(
+        "Documents dated within (days of today)", validators=[NumberRange(min=1, max=3650)],
+        description="An invoice, credit note or payment dated further back or ahead is refused (a typo in the "
+                    "year, most often).")
     auto_apply_credit = BooleanField("Apply customer credit automatically to the next posted invoice")
 
 

@@ -120,10 +120,18 @@ def parse(data: bytes, importer: Importer, max_rows: int = MAX_ROWS) -> list[Row
     if not header_line:
         refuse("The file is empty: it needs a header line (" + ", ".join(importer.columns) + ") and rows.")
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote opened and never closed is an error, not the rest of the file merged into one value
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[Row] = []
-    for raw in reader:
+    while True:
+        start = reader.line_num + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            refuse(_unreadable(start, str(exc)))
         if not any(cell.strip() for cell in raw):
             continue
         if header is None:
@@ -149,6 +157,16 @@ def parse(data: bytes, importer: Importer, max_rows: int = MAX_ROWS) -> list[Row
     if not rows:
         refuse("The file has a header but no rows to import.")
     return rows
+
+
+def _unreadable(line: int, reason: str) -> str:
+    if "field larger than field limit" in reason:
+        return (f"Line {line}: a value is longer than {csv.field_size_limit():,} characters; no field takes that "
+                "much. Is the right file chosen?")
+    if "unexpected end of data" in reason:
+        return (f"Line {line}: a quote (\") opens a value that is never closed, so every row after it would be "
+                "read as part of that value. Close the quote, or remove it.")
+    return f"Line {line} cannot be read as CSV ({reason}). Check the quotes (\") on that line."
 
 
 def _fail(row: Row, exc: DomainError) -> None:

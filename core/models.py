@@ -36,6 +36,8 @@ class Company(Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
     auto_apply_credit: Mapped[bool] = mapped_column(Boolean, default=True)
     max_payment_days_ahead: Mapped[int] = mapped_column(Integer, default=0)
+    # invoicing.services.date_window: documents are dated within this many days of today, either side
+    document_date_window_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
     lock_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 

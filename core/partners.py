@@ -11,6 +11,30 @@ from core.models import Partner
 FIELDS = ("name", "email", "vat_id", "street", "zip", "city", "country")
 
 
+def _countries() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes in use (Babel's CLDR territories): two letters, without the retired codes CLDR
+    maps to others, the groupings (EU, UN, ...), the unknown region ZZ, the pseudo-regions and the codes ISO only
+    reserves (Ascension AC, Canaries IC, ...). XK (Kosovo) stays: it is what invoices use."""
+    from babel import Locale
+    from babel.core import get_global
+    retired = get_global("territory_aliases")
+    not_countries = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
+    return frozenset(code for code in Locale("en").territories
+                     if len(code) == 2 and code.isalpha() and code not in retired and code not in not_countries)
+
+
+COUNTRIES = _countries()
+
+
+def country_error(code: str) -> str | None:
+    """None for a known country code (upper case), else the message to show."""
+    if len(code) != 2 or not code.isalpha():
+        return "The country is a two-letter ISO code, such as FR or DE."
+    if code not in COUNTRIES:
+        return f"{code} is not a country's ISO code; use one such as FR, DE or BE."
+    return None
+
+
 def get_partner(partner_id: int) -> Partner:
     partner = db.session.get(Partner, partner_id)
     if partner is None:
@@ -24,9 +48,9 @@ def _clean(values: dict) -> dict:
         raise ValidationError("A customer needs a name.", fields={"name": ["Required."]})
     if "country" in data:
         data["country"] = data["country"].upper() or "FR"
-        if len(data["country"]) != 2 or not data["country"].isalpha():
-            raise ValidationError("The country is a two-letter ISO code, such as FR or DE.",
-                                  fields={"country": ["Two letters."]})
+        message = country_error(data["country"])
+        if message:
+            raise ValidationError(message, fields={"country": ["Unknown country code."]})
     return data
 
 

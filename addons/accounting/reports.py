@@ -8,6 +8,7 @@ from typing import Iterator
 
 from sqlalchemy import case, func, literal, or_, select, union_all
 
+from core.errors import ValidationError
 from core.extensions import db
 from core.models import Partner, company
 from core.money import ZERO, round_money
@@ -162,15 +163,18 @@ def general_ledger(account: str | None = None, date_from: date | None = None, da
 def partner_ledger(partner_id: int | None = None, date_from: date | None = None, date_to: date | None = None,
                    limit: int = 100, offset: int = 0) -> dict:
     """Receivable lines per customer with the running balance (what they owe, less their credit)."""
+    if partner_id is not None and db.session.get(Partner, partner_id) is None:  # 0 included: no such customer
+        raise ValidationError(f"There is no customer {partner_id}; choose one from the list.",
+                              fields={"partner_id": ["Unknown customer."]})
     receivable = select(Account.id).where(Account.type == "receivable")
     scope = [JournalLine.partner_id.is_not(None), JournalLine.account_id.in_(receivable)]
-    if partner_id:
+    if partner_id is not None:
         scope.append(JournalLine.partner_id == partner_id)
     where = [*scope, *_posted_lines(date_from, date_to)]
     opening = _opening(JournalLine.partner_id, scope, date_from)
     with_lines = select(JournalLine.partner_id).where(*where).distinct() if partner_id is None else None
     query = select(Partner.id, Partner.id).order_by(Partner.name, Partner.id)
-    query = query.where(Partner.id == partner_id) if partner_id else query.where(Partner.id.in_(with_lines))
+    query = query.where(Partner.id == partner_id) if partner_id is not None else query.where(Partner.id.in_(with_lines))
     return _ledger(db.session.execute(query).all(), JournalLine.partner_id, where, opening, lambda k: k,
                    limit, offset)
 

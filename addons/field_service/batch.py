@@ -15,7 +15,7 @@ from core import audit
 from core.bulk import insert_returning_ids, insert_rows, update_rows
 from core.extensions import db
 from core.models import AuditLog, company, utcnow
-from core.money import ZERO, round_money
+from core.money import ZERO, ValueOutOfRange, round_money
 
 from addons.invoicing import services as invoicing
 from addons.invoicing.models import Invoice, InvoiceLine, Tax
@@ -91,11 +91,13 @@ def expire_copies(order_ids) -> None:
 
 
 def create_drafts(groups: list[list[ServiceOrder]], lines_of, invoice_date: date | None = None,
-                  link_orders: bool = True) -> list[tuple]:
+                  link_orders: bool = True, refused: list | None = None) -> list[tuple]:
     """One draft per group of orders (as invoicing.create_invoice would make it, then billing._reserve).
 
     ``lines_of(members)`` gives the line dicts (billing.invoice_lines). Returns ``(invoice_id, amount_total,
-    members)`` for each draft made; groups with nothing to bill are skipped (the caller reports them). The ORM
+    members)`` for each draft made; groups with nothing to bill are skipped (the caller reports them), and groups
+    an amount rule refuses (a line or total beyond core.money.MAX_AMOUNT) are skipped and appended to ``refused``
+    as ``(members, message)``, as the single path would refuse them. The ORM
     copies of the orders and their hours and parts are stale afterwards: the caller expires them.
 
     ``link_orders=False``: the orders do not get their draft's id here; a caller that posts the drafts at once
@@ -113,18 +115,23 @@ def create_drafts(groups: list[list[ServiceOrder]], lines_of, invoice_date: date
         if not lines:
             continue
         rows = []
-        for position, item in enumerate(lines, start=1):
-            price = round_money(item["unit_price"])
-            rate = rates.get(item["tax_id"], ZERO) if item["tax_id"] else ZERO
-            untaxed, tax, total = invoicing.line_amounts(item["quantity"], price, rate, currency)
-            rows.append({"sequence": position * 10, "product_id": item["product_id"],
-                         "description": (item["description"] or "").strip(), "quantity": item["quantity"],
-                         "unit_price": price, "tax_id": item["tax_id"], "tax_rate": rate, "amount_untaxed": untaxed,
-                         "amount_tax": tax, "amount_total": total, "origin_type": item["origin_type"],
-                         "origin_id": item["origin_id"], "credited_line_id": None, "amount_off_line_id": None})
-        untaxed = sum((r["amount_untaxed"] for r in rows), ZERO)
-        tax = sum((r["amount_tax"] for r in rows), ZERO)
-        total = untaxed + tax
+        try:
+            for position, item in enumerate(lines, start=1):
+                price = round_money(item["unit_price"])
+                rate = rates.get(item["tax_id"], ZERO) if item["tax_id"] else ZERO
+                untaxed, tax, total = invoicing.line_amounts(item["quantity"], price, rate, currency)
+                rows.append({"sequence": position * 10, "product_id": item["product_id"],
+                             "description": (item["description"] or "").strip(), "quantity": item["quantity"],
+                             "unit_price": price, "tax_id": item["tax_id"], "tax_rate": rate,
+                             "amount_untaxed": untaxed, "amount_tax": tax, "amount_total": total,
+                             "origin_type": item["origin_type"], "origin_id": item["origin_id"],
+                             "credited_line_id": None, "amount_off_line_id": None})
+            untaxed, tax, total = invoicing.document_totals((r["amount_untaxed"], r["amount_tax"]) for r in rows)
+        except ValueOutOfRange as exc:
+            if refused is None:
+                raise
+            refused.append((members, exc.message))
+            continue
         state = invoicing.payment_state(SimpleNamespace(amount_due=max(ZERO, total), amount_total=total,
                                                         amount_paid=ZERO))
         single = len(members) == 1

@@ -30,14 +30,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, Iterable
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased, selectinload
 
 from core import audit
 from core.errors import DomainError, NotFound
 from core.extensions import db
 from core.models import User
-from core.money import ZERO
+from core.money import QUANTITY_TIMES_MONEY, ZERO
 
 from addons.invoicing import services as invoicing
 from addons.invoicing.models import Invoice, InvoiceLine, Product
@@ -196,9 +196,14 @@ def invoice_orders(ids: list[int], group_by: str = "order", post: bool = False,
     members_of = list(groups.values())
     # Posted at once: the orders are written once, by the posting (invoiced, naming the invoice); only those whose
     # draft stays unposted are linked to it afterwards.
+    out_of_range: list[tuple] = []
     made = batch.create_drafts(members_of, lambda ms: [l for o in ms for l in invoice_lines(o, products, names)],
-                               invoice_date, link_orders=not post)
-    billed = {id(ms[0]) for _, _, ms in made}
+                               invoice_date, link_orders=not post, refused=out_of_range)
+    for members, message in out_of_range:
+        for order in members:
+            result.refused.append({"order_id": order.id, "number": order.number,
+                                   "message": f"Service order {order.number}: {message}"})
+    billed = {id(ms[0]) for _, _, ms in made} | {id(ms[0]) for ms, _ in out_of_range}
     for members in members_of:
         if id(members[0]) not in billed:
             for order in members:
@@ -410,11 +415,13 @@ def to_invoice_summary() -> tuple[int, Decimal]:
     if not count:
         return 0, ZERO
     labour = db.session.scalar(
-        select(func.coalesce(func.sum((TimeEntry.hours - TimeEntry.invoiced_qty) * Product.unit_price), 0))
+        select(func.coalesce(func.sum(type_coerce((TimeEntry.hours - TimeEntry.invoiced_qty) * Product.unit_price,
+                                                  QUANTITY_TIMES_MONEY)), 0))
         .select_from(TimeEntry).join(ServiceOrder, ServiceOrder.id == TimeEntry.order_id).join(Product, Product.id == TimeEntry.product_id)
         .where(done)) or ZERO
     parts = db.session.scalar(
-        select(func.coalesce(func.sum((Part.quantity - Part.invoiced_qty) * Part.unit_price), 0))
+        select(func.coalesce(func.sum(type_coerce((Part.quantity - Part.invoiced_qty) * Part.unit_price,
+                                                  QUANTITY_TIMES_MONEY)), 0))
         .select_from(Part).join(ServiceOrder, ServiceOrder.id == Part.order_id).where(done)) or ZERO
     return count, Decimal(str(labour)) + Decimal(str(parts))
 

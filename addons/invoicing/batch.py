@@ -139,11 +139,15 @@ def _post_one_by_one(ids: list[int]) -> tuple[list[int], list[tuple[int, str]]]:
     return [i.id for i in posted], [(i.id, message) for i, message in refused]
 
 
-def _not_postable(row, lines) -> str | None:
+def _not_postable(row, lines, window: tuple[date, date]) -> str | None:
+    """Why the set-based path leaves an invoice to the single path (services.post_each), which refuses it with
+    its message; None when it is postable here."""
     if row.state != "draft":
         return "not_draft"
     if row.type != "invoice" or not lines or row.amount_total <= 0:
         return "not_postable"
+    if not window[0] <= row.invoice_date <= window[1]:
+        return "date_out_of_window"
     return None
 
 
@@ -163,6 +167,7 @@ def _post_chunk(ids: list[int]) -> None:
 
     snapshots: list[PostedInvoice] = []
     line_updates: list[dict] = []
+    window = services.date_window()
     for invoice_id in ids:  # (date, id) order
         row = heads[invoice_id]
         posted_lines = []
@@ -174,13 +179,12 @@ def _post_chunk(ids: list[int]) -> None:
                                      "amount_total": total})
             posted_lines.append(PostedLine(l.id, l.product_id, l.description, l.tax_id, l.quantity, l.unit_price,
                                            rate, untaxed, tax, total, l.origin_type, l.origin_id))
-        untaxed = sum((l.amount_untaxed for l in posted_lines), ZERO)
-        tax = sum((l.amount_tax for l in posted_lines), ZERO)
+        untaxed, tax, total = services.document_totals((l.amount_untaxed, l.amount_tax) for l in posted_lines)
         snapshot = PostedInvoice(row.id, row.type, "", row.partner_id, row.invoice_date, row.due_date, row.currency,
-                                 untaxed, tax, untaxed + tax, row.origin_type, row.origin_id, row.redraft_of_id,
+                                 untaxed, tax, total, row.origin_type, row.origin_id, row.redraft_of_id,
                                  row.credited_invoice_id, posted_lines)
-        if _not_postable(SimpleNamespace(state=row.state, type=row.type, amount_total=snapshot.amount_total),
-                         posted_lines):
+        if _not_postable(SimpleNamespace(state=row.state, type=row.type, amount_total=snapshot.amount_total,
+                                         invoice_date=row.invoice_date), posted_lines, window):
             raise DomainError(f"Invoice #{row.id} cannot be posted with the others.", code="batch_fallback")
         snapshots.append(snapshot)
     if line_updates:  # a tax rate changed since the draft was saved (the lines are still a draft's)

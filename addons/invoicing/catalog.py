@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from core.errors import ValidationError
 from core.extensions import db
-from core.money import ZERO, round_money, to_decimal
+from core.models import company
+from core.money import MAX_AMOUNT, ZERO, exact_money, to_decimal
 
 from .models import PRODUCT_TYPES, Product, Tax
 
@@ -24,8 +25,9 @@ def _decimal(value, field: str, minimum: Decimal | None = ZERO, allow_zero: bool
         raise ValidationError(f"{field.replace('_', ' ').capitalize()} must be "
                               f"{'more than' if not allow_zero else 'at least'} {minimum}.",
                               fields={field: ["Out of range."]})
-    if abs(result) >= Decimal("1e12"):
-        raise ValidationError(f"{field} is too large.", fields={field: ["Too large."]})
+    if abs(result) > MAX_AMOUNT:  # a quantity too: the line it makes is checked again (services.line_amounts)
+        raise ValidationError(f"{field.replace('_', ' ').capitalize()} is too large.",
+                              fields={field: [f"At most {MAX_AMOUNT}."]})
     return result
 
 
@@ -86,7 +88,8 @@ def save_product(product: Product | None = None, **values) -> Product:
     if "unit" in values:
         product.unit = (values["unit"] or "unit").strip()[:20]
     if "unit_price" in values:
-        product.unit_price = round_money(_decimal(values["unit_price"], "unit_price"))
+        product.unit_price = exact_money(_decimal(values["unit_price"], "unit_price"), "unit_price",
+                                         company().currency)
     if "tax_id" in values:
         product.tax_id = get_tax(values["tax_id"]).id if values["tax_id"] is not None else None
     if product.id is None:

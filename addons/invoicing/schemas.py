@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import marshmallow as ma
-from sqlalchemy import bindparam, case, func, literal, select, union_all
+from sqlalchemy import Integer, bindparam, case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
-from core.api import DecimalString, ListArgs, Money, list_schema
+from core.api import MAX_BATCH, DecimalString, ListArgs, Money, list_schema
 from core.extensions import db
 from core.money import ZERO
 
@@ -51,18 +51,19 @@ _related: contextvars.ContextVar[Related | None] = contextvars.ContextVar("invoi
 # Built once (aliases are costly to build, and these run on every invoice the API shows). One statement, three
 # kinds of rows: per line, what credit notes that are not cancelled (drafts included) give back of it (as
 # credit_notes.quantity_credited, with the same coalesce(sum())); per invoice, its credit notes and its payments.
-# The quantities come first: the union's column types are the first select's, so they read exactly as they did
-# alone (Numeric), and the ids of the other rows are made ints again.
+# The union's column types are the first select's: the quantities and the ids have a column each, so each is read
+# by its own type (a quantity is a scaled integer on SQLite, core.money.ExactDecimal; an id is not).
 _CREDIT, _NOTE = aliased(InvoiceLine), aliased(Invoice)
 _RELATED = union_all(
     select(literal("credited"), InvoiceLine.id, func.coalesce(func.sum(case((_NOTE.state != "cancelled",
-                                                                              _CREDIT.quantity))), 0))
+                                                                              _CREDIT.quantity))), 0),
+           cast(null(), Integer))
     .outerjoin(_CREDIT, _CREDIT.credited_line_id == InvoiceLine.id)
     .outerjoin(_NOTE, _NOTE.id == _CREDIT.invoice_id)
     .where(InvoiceLine.id.in_(bindparam("line_ids", expanding=True))).group_by(InvoiceLine.id),
-    select(literal("credit_note"), Invoice.credited_invoice_id, Invoice.id)
+    select(literal("credit_note"), Invoice.credited_invoice_id, null(), Invoice.id)
     .where(Invoice.credited_invoice_id.in_(bindparam("ids", expanding=True))),
-    select(literal("payment"), Settlement.invoice_id, Settlement.source_id)
+    select(literal("payment"), Settlement.invoice_id, null(), Settlement.source_id)
     .where(Settlement.invoice_id.in_(bindparam("ids", expanding=True)), Settlement.kind == "payment"))
 
 
@@ -73,13 +74,13 @@ def read_related(invoices: list[Invoice]) -> Related:
     if not ids:
         return related
     line_ids = [l.id for i in invoices if i.type == "invoice" for l in i.lines]
-    for kind, key, value in db.session.execute(_RELATED, {"ids": ids, "line_ids": line_ids}):
+    for kind, key, quantity, other_id in db.session.execute(_RELATED, {"ids": ids, "line_ids": line_ids}):
         if kind == "credited":
-            related.credited[key] = value
+            related.credited[key] = quantity
         elif kind == "credit_note":
-            related.credit_notes.setdefault(key, []).append(int(value))
+            related.credit_notes.setdefault(key, []).append(other_id)
         else:
-            related.payments.setdefault(key, set()).add(int(value))
+            related.payments.setdefault(key, set()).add(other_id)
     return related
 
 
@@ -216,7 +217,7 @@ class CreditNoteResultSchema(InvoiceSchema):
 
 
 class PostManySchema(ma.Schema):
-    ids = ma.fields.List(ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=1000))
+    ids = ma.fields.List(ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=MAX_BATCH))
 
 
 class RefusedSchema(ma.Schema):

@@ -18,7 +18,7 @@ from core import audit, sequences
 from core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from core.extensions import db
 from core.models import Company, Partner, company, utcnow
-from core.money import ZERO, round_money, to_decimal
+from core.money import ZERO, check_amount, exact_money, round_money, to_decimal
 
 from .catalog import _decimal, create_tax, get_product, get_tax, save_product, update_tax  # noqa: F401 (API)
 from .models import CreditUse, CustomerCredit, Invoice, InvoiceLine, Settlement, Tax
@@ -82,9 +82,21 @@ def _ensure_draft(invoice: Invoice, action: str = "change") -> None:
 def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, currency: str) -> tuple[Decimal, Decimal, Decimal]:
     """A line's (untaxed, tax, total): each rounded to the currency. The ONE rule, for the ORM path
     (compute_line) and the batch path (invoicing.batch)."""
-    untaxed = round_money(quantity * unit_price, currency)
+    untaxed = check_amount(round_money(quantity * unit_price, currency), "lines", "A line")
     tax = round_money(untaxed * tax_rate / 100, currency)
-    return untaxed, tax, untaxed + tax
+    return untaxed, tax, check_amount(untaxed + tax, "lines", "A line")
+
+
+def document_totals(lines) -> tuple[Decimal, Decimal, Decimal]:
+    """A document's (untaxed, tax, total) from its lines' ``(amount_untaxed, amount_tax)``: sums of the lines,
+    each rounded already (never rounded again as a whole), refused beyond MAX_AMOUNT. The ORM path (recompute)
+    and the batch paths (invoicing.batch, field_service.batch) all use it."""
+    untaxed = tax = ZERO
+    for line_untaxed, line_tax in lines:
+        untaxed += line_untaxed
+        tax += line_tax
+    check_amount(untaxed, "lines", "The untaxed total")
+    return untaxed, tax, check_amount(untaxed + tax, "lines", "The total")
 
 
 def _assign(obj, **values) -> None:
@@ -106,9 +118,8 @@ def recompute(invoice: Invoice) -> None:
     """Totals are sums of the lines, each rounded to the currency (never rounded again as a whole)."""
     for line in invoice.lines:
         compute_line(line, invoice.currency)
-    untaxed = sum((l.amount_untaxed for l in invoice.lines), ZERO)
-    tax = sum((l.amount_tax for l in invoice.lines), ZERO)
-    _assign(invoice, amount_untaxed=untaxed, amount_tax=tax, amount_total=untaxed + tax)
+    untaxed, tax, total = document_totals((l.amount_untaxed, l.amount_tax) for l in invoice.lines)
+    _assign(invoice, amount_untaxed=untaxed, amount_tax=tax, amount_total=total)
     _refresh_balance(invoice)
 
 
@@ -141,7 +152,8 @@ def _line_values(values: dict, existing: InvoiceLine | None = None) -> dict:
     if "quantity" in values:
         out["quantity"] = _decimal(values["quantity"], "quantity", minimum=ZERO, allow_zero=False)
     if "unit_price" in values:
-        out["unit_price"] = round_money(_decimal(values["unit_price"], "unit_price", minimum=None))
+        out["unit_price"] = exact_money(_decimal(values["unit_price"], "unit_price", minimum=None), "unit_price",
+                                        company().currency)
     if "tax_id" in values:
         out["tax_id"] = get_tax(values["tax_id"]).id if values["tax_id"] is not None else None
     for key in ("origin_type", "origin_id", "credited_line_id", "amount_off_line_id", "sequence"):
@@ -185,7 +197,7 @@ def create_invoice(partner_id: int, lines: list[dict] | None = None, invoice_dat
     if partner is None:
         raise ValidationError("Choose an existing customer.", fields={"partner_id": ["Unknown customer."]})
     settings = company()
-    invoice_date = invoice_date or date.today()
+    invoice_date = check_document_date(invoice_date or date.today())
     terms = settings.payment_terms_days if payment_terms_days is None else payment_terms_days
     if terms < 0 or terms > 3650:
         raise ValidationError("Payment terms are 0 to 3650 days.", fields={"payment_terms_days": ["Out of range."]})
@@ -216,7 +228,7 @@ def update_invoice(invoice: Invoice, **values) -> Invoice:
         invoice.partner_id = values["partner_id"]
         changed.append("customer")
     if "invoice_date" in values and values["invoice_date"] and values["invoice_date"] != invoice.invoice_date:
-        invoice.invoice_date = values["invoice_date"]
+        invoice.invoice_date = check_document_date(values["invoice_date"])
         changed.append("invoice date")
         if "due_date" not in values:
             invoice.due_date = invoice.invoice_date + timedelta(days=invoice.payment_terms_days)
@@ -269,10 +281,30 @@ def invoice_externally(invoice: Invoice) -> Invoice:
 
 
 # -- posting -------------------------------------------------------------------------------------------------
+def date_window(today: date | None = None) -> tuple[date, date]:
+    """The dates a document may carry: the company's window (``document_date_window_days``, a year by default)
+    either side of today. A date outside is a typo far more often than a wish: an invoice dated 0001-01-01 got
+    INV/1/00001, and with numbers in date order a far-future one would block every later posting of its year."""
+    today = today or date.today()
+    days = company().document_date_window_days
+    return today - timedelta(days=days), today + timedelta(days=days)
+
+
+def check_document_date(on: date, field: str = "invoice_date") -> date:
+    first, last = date_window()
+    if not first <= on <= last:
+        raise ValidationError(f"The date {on.isoformat()} is outside the dates documents may carry, "
+                              f"{first.isoformat()} to {last.isoformat()}. Check the year; an administrator can "
+                              "widen the window in Settings.", code="date_out_of_window",
+                              fields={field: [f"From {first.isoformat()} to {last.isoformat()}."]})
+    return on
+
+
 def _check_postable(invoice: Invoice) -> None:
     if invoice.state != "draft":
         raise InvalidTransition(f"Invoice {invoice.number or invoice.id} is already {invoice.state}.",
                                 code="already_posted" if invoice.state == "posted" else "not_draft")
+    check_document_date(invoice.invoice_date)
     if not invoice.lines:
         raise ValidationError("Add at least one line before posting.", code="no_lines", fields={"lines": ["Empty."]})
     if invoice.amount_total <= 0:

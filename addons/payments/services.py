@@ -20,7 +20,7 @@ from core import audit
 from core.errors import DomainError, NotFound, ValidationError
 from core.extensions import db
 from core.models import Partner, company
-from core.money import ZERO, round_money, to_decimal
+from core.money import ZERO, check_amount, exact_money, to_decimal
 
 from .models import DIRECTIONS, JOURNALS, FormNonce, Payment, PaymentAllocation, PaymentMethod
 
@@ -95,13 +95,8 @@ def _amount(value, field: str = "amount") -> Decimal:
         raise ValidationError("The amount must be a number, such as 120.50.", fields={field: ["Not a number."]})
     if amount <= 0:
         raise ValidationError("The amount must be more than zero.", fields={field: ["Must be more than zero."]})
-    if amount >= Decimal("1e12"):
-        raise ValidationError("The amount is too large.", fields={field: ["Too large."]})
-    rounded = round_money(amount, company().currency)
-    if rounded != amount:
-        raise ValidationError("The amount has more decimals than the currency allows.",
-                              fields={field: ["Too many decimals."]})
-    return rounded
+    check_amount(amount, field, "The amount")
+    return exact_money(amount, field, company().currency)
 
 
 def _date(value) -> date:
@@ -112,6 +107,7 @@ def _date(value) -> date:
             value = date.fromisoformat(str(value))
         except ValueError:
             raise ValidationError("The date is YYYY-MM-DD.", fields={"date": ["Not a date."]}) from None
+    invoicing.check_document_date(value, "date")  # the window every document keeps (far past or future: a typo)
     ahead = company().max_payment_days_ahead or 0
     latest = date.today() + timedelta(days=ahead)
     if value > latest:

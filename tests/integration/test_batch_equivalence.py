@@ -32,8 +32,8 @@ def _catalog():
                                    tax_id=vat.id)
     urgent = services.save_product(None, code="EQ-URG", name="Urgent", type="labour", unit_price="95.55",
                                    tax_id=reduced.id)
-    part = services.save_product(None, code="EQ-PRT", name="Valve", type="part", unit_price="12.345",
-                                 tax_id=vat.id)
+    part = services.save_product(None, code="EQ-PRT", name="Valve", type="part", unit_price="12.35",
+                                 tax_id=vat.id)  # (12.345 was rounded here; more decimals are refused now)
     return [labour, urgent], part
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, inspect, select, text
+from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, TypeDecorator, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from addons.accounting.models import JournalEntry, JournalLine
@@ -47,7 +47,7 @@ def _bind(value):
 
 def _other_value(column, current):
     """A value of the column's type that differs from ``current``."""
-    kind = column.type
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type  # money: ExactDecimal
     if isinstance(kind, Boolean):
         return not current
     if isinstance(kind, Integer):

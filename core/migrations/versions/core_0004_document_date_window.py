@@ -1,0 +1,23 @@
+"""The window of dates documents may carry (invoicing.services.date_window): a year either side by default
+
+Revision ID: core_0004
+Revises: core_0003
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = 'core_0004'
+down_revision = 'core_0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('core_company', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('document_date_window_days', sa.Integer(), nullable=False,
+                                      server_default='365'))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('core_company', schema=None) as batch_op:
+        batch_op.drop_column('document_date_window_days')
