@@ -22,11 +22,23 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+# Where the app is reached from outside, for the links in e-mails. Never taken from a request: its Host header is
+# whatever the sender chose, and a forged one would send a customer a working link to another site.
+DEV_BASE_URL = "http://127.0.0.1:5000"
+
+
+def base_url() -> str:
+    """KONTOR_BASE_URL without its trailing slash; the development server's address when unset (production sets
+    it: docs/integrations.md)."""
+    return (os.environ.get("KONTOR_BASE_URL") or DEV_BASE_URL).rstrip("/")
+
+
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("KONTOR_DATABASE_URL") or f"sqlite:///{INSTANCE / 'kontor.db'}"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SMTP_URL = os.environ.get("KONTOR_SMTP_URL", "")
     SMTP_FROM = os.environ.get("KONTOR_SMTP_FROM", "invoices@kontor.example")
+    BASE_URL = base_url()
     THEME = os.environ.get("KONTOR_THEME", "default")
     EXTRA_ADDON_PATHS = [p for p in os.environ.get("KONTOR_ADDONS", "").split(os.pathsep) if p]
     # Cookies: never readable from script, not sent on cross-site POSTs; Secure when served over HTTPS.
@@ -55,6 +67,7 @@ class TestConfig(Config):
     __test__ = False  # a config, not a pytest test class
     TESTING = True
     WTF_CSRF_ENABLED = True  # tests send the token, as a browser does
+    BASE_URL = "http://localhost"  # what the test client calls itself
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = "test-secret-key"
