@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, Response, abort, flash, g, redirect, render_template, request, send_from_directory, url_for
+from flask import (Flask, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   send_from_directory, url_for)
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -26,6 +27,9 @@ CORE = Path(__file__).resolve().parent
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+# Served over HTTPS (KONTOR_HTTPS=1): browsers that saw it once refuse plain HTTP to this host for a year, so a
+# network attacker cannot downgrade the next visit and read the session cookie.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 class IdConverter(IntegerConverter):
@@ -178,6 +182,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("HTTPS"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

@@ -44,7 +44,8 @@ class Config:
     # Cookies: never readable from script, not sent on cross-site POSTs; Secure when served over HTTPS.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("KONTOR_HTTPS", "") == "1"
+    HTTPS = os.environ.get("KONTOR_HTTPS", "") == "1"  # served over HTTPS only: also sends HSTS (core.app)
+    SESSION_COOKIE_SECURE = HTTPS
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # larger bodies get 413
