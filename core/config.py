@@ -49,7 +49,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # larger bodies get 413
-    WTF_CSRF_TIME_LIMIT = None
+    # A form's token is good for 8 hours (a working day): one copied out of an old page, a log or a cache stops
+    # working. A form left open longer answers "This form expired... Reload the page" (core.app), nothing lost.
+    WTF_CSRF_TIME_LIMIT = int(os.environ.get("KONTOR_CSRF_TIME_LIMIT") or 8 * 3600)
     BABEL_DEFAULT_LOCALE = os.environ.get("KONTOR_LOCALE", "en")
     # flask-smorest / OpenAPI
     API_TITLE = "Kontor"

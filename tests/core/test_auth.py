@@ -184,3 +184,25 @@ def test_pages_carry_no_inline_script(client, login):
         for tag in re.findall(r"<script[^>]*>", html):
             assert "src=" in tag, tag
         assert not re.search(r"\son[a-z]+=\"", html)  # no onclick= and friends
+
+
+def test_a_form_token_expires_after_eight_hours_with_the_forms_message(client, user, app, monkeypatch):
+    """A CSRF token has a lifetime (KONTOR_CSRF_TIME_LIMIT, default 8 hours): after it the form is refused with
+    the usual message (400), not a 500, and nothing happens; a fresh page works again."""
+    from itsdangerous.timed import TimestampSigner
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == 8 * 3600
+    token = login_form(client)
+    issued = TimestampSigner.get_timestamp(None)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued + 8 * 3600 - 60)
+    nearly = client.post("/login", data={"login": user, "password": PASSWORD, "csrf_token": token})
+    assert nearly.status_code == 302  # still good just before the limit
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    token = login_form(client)
+    issued = TimestampSigner.get_timestamp(None)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued + 8 * 3600 + 60)
+    expired = client.post("/login", data={"login": user, "password": PASSWORD, "csrf_token": token})
+    html = expired.get_data(as_text=True)
+    assert expired.status_code == 400, html
+    assert "This form expired or was sent from elsewhere. Reload the page and try again." in html
+    assert session_cookie(client) is None or client.get("/").status_code == 302  # not logged in
+    assert post_login(client, user, PASSWORD).status_code == 302  # a fresh page's token works
