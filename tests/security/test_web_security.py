@@ -9,8 +9,10 @@ import importlib.util
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from core.extensions import db
@@ -156,3 +158,14 @@ def test_no_hsts_when_not_served_over_https(app):
     client = app.test_client()
     for method, url in HSTS_PROBES:
         assert "Strict-Transport-Security" not in client.open(url, method=method).headers, url
+
+
+@pytest.mark.parametrize("value, cell", [
+    ("=1+1", "'=1+1"), ("+1+2", "'+1+2"), ("-3+4", "'-3+4"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"), ("  =1", "'  =1"), ("-", "'-"), ("+33 6 12", "'+33 6 12"),
+    (Decimal("-12.50"), "-12.50"), (-3, "-3"), ("-12.50", "-12.50"), ("-12,50", "-12,50"), ("12,50", "12,50"),
+    ("Dupont SARL", "Dupont SARL"), (None, "")])
+def test_one_rule_for_every_exported_cell(value, cell):
+    """core.listing.safe_cell, used by every CSV export and the FEC: formula text neutralised, numbers kept."""
+    from core.listing import safe_cell
+    assert safe_cell(value) == cell
