@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+
+KONTOR_TABLE = "core_users"  # every Kontor database has it: a file without it is someone else's
+
+
+class BackupError(Exception):
+    """A backup or a restore that cannot be done; the message is one line for whoever runs the command."""
 
 
 def _sqlite_path(url: str) -> str:
@@ -54,26 +62,69 @@ def backup(url: str, target: Path) -> Path:
             source.close()
     else:
         dsn, env = _libpq(url)
-        subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), dsn],
-                       check=True, capture_output=True, text=True, env=env)
+        _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), dsn], env, "The backup failed")
     return target
 
 
-def restore(url: str, source: Path) -> None:
-    """Replace the database's content with the backup's (stop the app first)."""
+def _run(argv: list[str], env: dict[str, str], failure: str) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL client tool; its failure becomes one line (the tool's error), not a traceback."""
+    try:
+        return subprocess.run(argv, check=True, capture_output=True, text=True, env=env)
+    except FileNotFoundError:
+        raise BackupError(f"{failure}: {argv[0]} is not installed (PostgreSQL's client tools are needed).") from None
+    except subprocess.CalledProcessError as exc:
+        lines = [line.strip() for line in (exc.stderr or "").splitlines() if line.strip()]
+        reason = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "no message")
+        raise BackupError(f"{failure}: {reason}") from None
+
+
+def check_backup(url: str, source: Path) -> None:
+    """Refuse, before anything in the database is touched, a file that is not a readable Kontor backup for this
+    kind of database: not a backup, truncated or damaged, or made by pg_dump for an SQLite database (or back)."""
+    if source.stat().st_size == 0:
+        raise BackupError(f"{source} is empty: not a backup.")
+    if url.startswith("sqlite"):
+        try:
+            # read-only and immutable: checking a backup writes nothing, not even a -wal or -shm beside it
+            conn = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            try:
+                check = conn.execute("PRAGMA quick_check").fetchone()[0]
+                tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"{source} is not a Kontor backup for SQLite, or it is damaged ({exc}).") from None
+        if check != "ok":
+            raise BackupError(f"{source} is damaged (SQLite's check: {check}).")
+        if KONTOR_TABLE not in tables:
+            raise BackupError(f"{source} is an SQLite database but not a Kontor backup (no {KONTOR_TABLE} table).")
+    else:
+        _, env = _libpq(url)
+        listing = _run(["pg_restore", "--list", str(source)], env, f"{source} is not a Kontor backup").stdout
+        if not re.search(rf"\bTABLE \S+ {KONTOR_TABLE}\b", listing or ""):
+            raise BackupError(f"{source} is a PostgreSQL archive but not of Kontor (no {KONTOR_TABLE} table).")
+
+
+def restore(url: str, source: Path, checked: bool = False) -> None:
+    """Replace the database's content with the backup's (stop the app first); ``checked``: check_backup passed."""
     source = Path(source)
     if not source.is_file():
-        raise FileNotFoundError(f"No backup file at {source}")
+        raise BackupError(f"No backup file at {source}.")
+    if not checked:
+        check_backup(url, source)
     if url.startswith("sqlite"):
         backup_db = sqlite3.connect(source)
         live = sqlite3.connect(_sqlite_path(url))
         try:
             with live:
                 backup_db.backup(live)
+        except sqlite3.Error as exc:
+            raise BackupError(f"The restore failed, the database is as it was: {exc}.") from None
         finally:
             live.close()
             backup_db.close()
     else:
         dsn, env = _libpq(url)
-        subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                        "--dbname", dsn, str(source)], check=True, capture_output=True, text=True, env=env)
+        # one transaction: a restore that fails halfway leaves the database as it was
+        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", dsn,
+              str(source)], env, "The restore failed, the database is as it was")
