@@ -17,7 +17,7 @@ from core import menu as core_menu
 from core.api import (API_PREFIX, HTTP_CODES, Api, error_response, idempotency_begin, idempotency_release,
                       idempotency_store, register_fields, webargs_fields)
 from core.config import ROOT, Config
-from core.errors import DomainError
+from core.errors import DomainError, StartupError
 from core.extensions import csrf, db, login_manager
 from core.kernel import Kernel
 from core.security import CORE_PERMISSIONS, can, is_api_request, user_for_token
@@ -59,9 +59,14 @@ def create_app(config: Config | None = None, addons: list[str] | None = None) ->
     app.extensions["kontor"] = kernel
     kernel.start()
 
-    db.init_app(app)
-    with app.app_context():
-        core_db.configure_engine(db.engine)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    try:  # a URL Kontor cannot use stops start-up with one line (run.py, gunicorn), never a server of 500s
+        db.init_app(app)
+        with app.app_context():
+            core_db.configure_engine(db.engine)
+            core_db.check_database(db.engine)
+    except core_db.START_ERRORS as exc:
+        raise StartupError(core_db.database_problem(url, exc)) from exc
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
     login_manager.login_message = "Please log in to see this page."

@@ -33,8 +33,11 @@ def base_url() -> str:
     return (os.environ.get("KONTOR_BASE_URL") or DEV_BASE_URL).rstrip("/")
 
 
+DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE / 'kontor.db'}"
+
+
 class Config:
-    SQLALCHEMY_DATABASE_URI = os.environ.get("KONTOR_DATABASE_URL") or f"sqlite:///{INSTANCE / 'kontor.db'}"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("KONTOR_DATABASE_URL") or DEFAULT_DATABASE_URL
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SMTP_URL = os.environ.get("KONTOR_SMTP_URL", "")
     SMTP_FROM = os.environ.get("KONTOR_SMTP_FROM", "invoices@kontor.example")
@@ -64,6 +67,8 @@ class Config:
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()
+        if self.SQLALCHEMY_DATABASE_URI == DEFAULT_DATABASE_URL:
+            INSTANCE.mkdir(exist_ok=True)  # the default database's folder; a configured one must exist (core.db)
 
 
 class TestConfig(Config):
