@@ -12,6 +12,20 @@ worker_class = os.environ.get("KONTOR_GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("KONTOR_GUNICORN_THREADS", "4"))
 
 
+def on_starting(server):
+    """Before any worker: a database Kontor cannot use (a wrong KONTOR_DATABASE_URL, a server that is down) stops
+    gunicorn with one line, instead of workers that fail to boot one after another with a traceback each."""
+    import sys
+
+    from core.config import Config
+    from core.db import check_database_url
+    from core.errors import StartupError
+    try:
+        check_database_url(Config.SQLALCHEMY_DATABASE_URI)
+    except StartupError as exc:
+        sys.exit(f"Kontor cannot start: {exc}")
+
+
 def post_worker_init(worker):
     """The worker has loaded the app: keep the garbage collector's full passes off its start-up objects."""
     from core.app import freeze_startup_objects

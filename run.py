@@ -14,8 +14,15 @@ from flask import Flask
 
 from core.app import create_app
 from core.cli import build_cli
+from core.errors import StartupError
 
-app: Flask = create_app()
+try:
+    app: Flask = create_app()
+except StartupError as exc:  # one line and exit code 1, no traceback (e.g. a wrong KONTOR_DATABASE_URL)
+    print(f"Kontor cannot start: {exc}", file=sys.stderr)
+    # In a gunicorn worker (started without gunicorn.conf.py, which checks first): 4 is gunicorn's "the app failed
+    # to load", which stops it; any other code and it would start the worker again, and again.
+    sys.exit(4 if "gunicorn.arbiter" in sys.modules else 1)
 cli = build_cli(app)
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, Response, abort, flash, g, redirect, render_template, request, send_from_directory, url_for
+from flask import (Flask, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   send_from_directory, url_for)
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -16,7 +17,7 @@ from core import menu as core_menu
 from core.api import (API_PREFIX, HTTP_CODES, Api, StrictJSONProvider, error_response, idempotency_begin,
                       idempotency_release, idempotency_store, register_fields, webargs_fields)
 from core.config import ROOT, Config
-from core.errors import DomainError
+from core.errors import DomainError, StartupError
 from core.extensions import csrf, db, login_manager
 from core.kernel import Kernel
 from core.security import CORE_PERMISSIONS, can, is_api_request, user_for_token
@@ -26,6 +27,9 @@ CORE = Path(__file__).resolve().parent
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+# Served over HTTPS (KONTOR_HTTPS=1): browsers that saw it once refuse plain HTTP to this host for a year, so a
+# network attacker cannot downgrade the next visit and read the session cookie.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 class IdConverter(IntegerConverter):
@@ -56,9 +60,14 @@ def create_app(config: Config | None = None, addons: list[str] | None = None) ->
     app.extensions["kontor"] = kernel
     kernel.start()
 
-    db.init_app(app)
-    with app.app_context():
-        core_db.configure_engine(db.engine)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    try:  # a URL Kontor cannot use stops start-up with one line (run.py, gunicorn), never a server of 500s
+        db.init_app(app)
+        with app.app_context():
+            core_db.configure_engine(db.engine)
+            core_db.check_database(db.engine)
+    except core_db.START_ERRORS as exc:
+        raise StartupError(core_db.database_problem(url, exc)) from exc
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
     login_manager.login_message = "Please log in to see this page."
@@ -198,6 +207,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("HTTPS"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -137,9 +138,12 @@ def build_cli(app: Flask) -> click.Group:
     @click.argument("target", type=click.Path(dir_okay=False))
     def backup_cmd(target):
         """Write a consistent copy of the database to TARGET (SQLite backup API, or pg_dump)."""
-        from core.backup import backup
+        from core.backup import BackupError, backup
         db.session.remove()
-        path = backup(app.config["SQLALCHEMY_DATABASE_URI"], target)
+        try:
+            path = backup(app.config["SQLALCHEMY_DATABASE_URI"], target)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo(f"Backup written to {path}.")
 
     @cli.command("restore")
@@ -147,12 +151,17 @@ def build_cli(app: Flask) -> click.Group:
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
     def restore_cmd(source, yes):
         """Replace the database's content with the backup SOURCE (stop the server first)."""
-        from core.backup import restore
-        if not yes:
-            click.confirm("This replaces everything in the database. Continue?", abort=True)
-        db.session.remove()
-        db.engine.dispose()
-        restore(app.config["SQLALCHEMY_DATABASE_URI"], source)
+        from core.backup import BackupError, check_backup, restore
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        try:
+            check_backup(url, Path(source))  # a bad file is refused before the question, not after
+            if not yes:
+                click.confirm("This replaces everything in the database. Continue?", abort=True)
+            db.session.remove()
+            db.engine.dispose()
+            restore(url, source, checked=True)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo("Restored. Run `python run.py ledger verify` to check the journal's chain.")
 
     kernel = app.extensions["kontor"]

@@ -22,21 +22,39 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+# Where the app is reached from outside, for the links in e-mails. Never taken from a request: its Host header is
+# whatever the sender chose, and a forged one would send a customer a working link to another site.
+DEV_BASE_URL = "http://127.0.0.1:5000"
+
+
+def base_url() -> str:
+    """KONTOR_BASE_URL without its trailing slash; the development server's address when unset (production sets
+    it: docs/integrations.md)."""
+    return (os.environ.get("KONTOR_BASE_URL") or DEV_BASE_URL).rstrip("/")
+
+
+DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE / 'kontor.db'}"
+
+
 class Config:
-    SQLALCHEMY_DATABASE_URI = os.environ.get("KONTOR_DATABASE_URL") or f"sqlite:///{INSTANCE / 'kontor.db'}"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("KONTOR_DATABASE_URL") or DEFAULT_DATABASE_URL
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SMTP_URL = os.environ.get("KONTOR_SMTP_URL", "")
     SMTP_FROM = os.environ.get("KONTOR_SMTP_FROM", "invoices@kontor.example")
+    BASE_URL = base_url()
     THEME = os.environ.get("KONTOR_THEME", "default")
     EXTRA_ADDON_PATHS = [p for p in os.environ.get("KONTOR_ADDONS", "").split(os.pathsep) if p]
     # Cookies: never readable from script, not sent on cross-site POSTs; Secure when served over HTTPS.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("KONTOR_HTTPS", "") == "1"
+    HTTPS = os.environ.get("KONTOR_HTTPS", "") == "1"  # served over HTTPS only: also sends HSTS (core.app)
+    SESSION_COOKIE_SECURE = HTTPS
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # larger bodies get 413
-    WTF_CSRF_TIME_LIMIT = None
+    # A form's token is good for 8 hours (a working day): one copied out of an old page, a log or a cache stops
+    # working. A form left open longer answers "This form expired... Reload the page" (core.app), nothing lost.
+    WTF_CSRF_TIME_LIMIT = int(os.environ.get("KONTOR_CSRF_TIME_LIMIT") or 8 * 3600)
     BABEL_DEFAULT_LOCALE = os.environ.get("KONTOR_LOCALE", "en")
     # flask-smorest / OpenAPI
     API_TITLE = "Kontor"
@@ -53,12 +71,15 @@ class Config:
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()
+        if self.SQLALCHEMY_DATABASE_URI == DEFAULT_DATABASE_URL:
+            INSTANCE.mkdir(exist_ok=True)  # the default database's folder; a configured one must exist (core.db)
 
 
 class TestConfig(Config):
     __test__ = False  # a config, not a pytest test class
     TESTING = True
     WTF_CSRF_ENABLED = True  # tests send the token, as a browser does
+    BASE_URL = "http://localhost"  # what the test client calls itself
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = "test-secret-key"

@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextvars
 import re
 import time
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 
 read_only: contextvars.ContextVar[bool] = contextvars.ContextVar("kontor_read_only", default=False)
 
@@ -204,3 +205,54 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN" if read_only.get() else "BEGIN IMMEDIATE")
+
+
+URL_EXAMPLES = "postgresql+psycopg://user:password@host:5432/kontor or sqlite:////path/to/kontor.db"
+
+
+def database_problem(url: str, exc: BaseException) -> str:
+    """One line saying why ``url`` cannot be used (password hidden); start-up stops with it (StartupError)."""
+    from sqlalchemy.engine import make_url
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return f"KONTOR_DATABASE_URL is not a database URL; use {URL_EXAMPLES}."
+    shown = parsed.render_as_string(hide_password=True)
+    if isinstance(exc, NoSuchModuleError):
+        return f"KONTOR_DATABASE_URL {shown}: unknown kind of database {parsed.drivername!r}; use {URL_EXAMPLES}."
+    if isinstance(exc, ImportError):
+        return (f"KONTOR_DATABASE_URL {shown}: its driver ({exc.name or exc}) is not installed; "
+                f"use {URL_EXAMPLES}.")
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).expanduser().resolve().parent
+        if not folder.is_dir():
+            return f"KONTOR_DATABASE_URL {shown}: the folder {folder} does not exist."
+    reason = getattr(exc, "orig", None) or exc
+    first = next((line.strip() for line in str(reason).splitlines() if line.strip()), type(reason).__name__)
+    return f"cannot connect to the database {shown}: {first}"
+
+
+def check_database(engine: Engine) -> None:
+    """Connect once: a server that is down, a wrong password or a missing database stops start-up here rather
+    than answering every request with a 500. The connection goes back to the pool for the first request."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+
+
+START_ERRORS = (ArgumentError, ValueError, NoSuchModuleError, ImportError, DBAPIError)  # ValueError: a bad port
+
+
+def check_database_url(url: str) -> None:
+    """check_database on an engine of its own, disposed after: for gunicorn's master, before it forks workers
+    (gunicorn.conf.py), so a bad URL stops gunicorn with one line instead of workers failing to boot in turn."""
+    from sqlalchemy import create_engine
+
+    from core.errors import StartupError
+    try:
+        engine = create_engine(url)
+        try:
+            check_database(engine)
+        finally:
+            engine.dispose()
+    except START_ERRORS as exc:
+        raise StartupError(database_problem(url, exc)) from exc

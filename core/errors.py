@@ -42,6 +42,10 @@ class PeriodLocked(DomainError):
     code = "period_locked"
 
 
+class StartupError(RuntimeError):
+    """Kontor cannot start (a database it cannot use): the message is one line for whoever starts it."""
+
+
 def transition(record, new_state: str, transitions: dict[str, set[str]], label: str = "record") -> None:
     """Move ``record.state`` to ``new_state`` if the state machine allows it, else raise InvalidTransition."""
     current = record.state

@@ -58,4 +58,6 @@ class UserForm(FlaskForm):
     login = StringField("Login", validators=[DataRequired(), Length(max=80)])
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     role = SelectField("Role", choices=[])
+    # choices set by the view: "none" (0) and every customer; a customer login needs one (core.security)
+    partner_id = SelectField("Customer (for a customer login)", coerce=int, choices=[], default=0)
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8)])

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from flask import Response, request
@@ -18,6 +20,7 @@ from core.extensions import db
 
 PER_PAGE = 50
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")  # nothing a spreadsheet could run
 
 
 def skip_parents_pays(offset: int, total: int | None) -> bool:
@@ -238,9 +241,21 @@ def paginate(query: Select, per_page: int = PER_PAGE, scalars: bool = True) -> P
 
 
 def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run: formula prefixes get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """An exported cell (every CSV export, the FEC) that a spreadsheet opens as text, never runs as a formula.
+
+    OWASP's advice on CSV injection: text beginning with = + - @ tab or CR gets a leading apostrophe (also past
+    leading spaces, which some spreadsheets skip). A number stays a number: an amount (int, Decimal) or a text that
+    is only a number (-12.50, the FEC's -12,50) is written as it is, so a refund or a credit balance can be summed.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, (int, float, Decimal)):
+        return text
+    head = text.lstrip(" ")
+    if head.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.fullmatch(head):
+        return "'" + text
+    return text
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:

@@ -18,7 +18,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import ValidationError
 from core.extensions import db
-from core.models import ROLES, ApiToken, User
+from core.models import ROLES, ApiToken, Partner, User
+
+CUSTOMER_ROLE = "customer"  # the portal's role: a login tied to one customer (partner)
 
 CORE_PERMISSIONS = {
     "dashboard.view": ["admin", "back_office", "bookkeeper", "technician"],
@@ -72,6 +74,13 @@ def create_user(login: str, role: str, password: str | None = None, name: str = 
                               fields={"role": ["Unknown role."]})
     if db.session.scalar(select(User.id).where(User.login == login)):
         raise ValidationError(f"The login {login!r} is taken.", code="login_taken", fields={"login": ["Taken."]})
+    # A customer login sees what its customer owns (the portal scopes every query by User.partner_id): without
+    # one it is an account that can log in and reach nothing, made by mistake from the users page.
+    if role == CUSTOMER_ROLE and not partner_id:
+        raise ValidationError("A customer login stands for one customer: choose it.", code="customer_required",
+                              fields={"partner_id": ["Choose the customer this login stands for."]})
+    if partner_id and db.session.get(Partner, partner_id) is None:
+        raise ValidationError(f"There is no customer {partner_id}.", fields={"partner_id": ["Unknown customer."]})
     user = User(login=login, role=role, name=name or login, partner_id=partner_id)
     set_password(user, password or secrets.token_urlsafe(12))
     db.session.add(user)

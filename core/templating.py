@@ -5,7 +5,9 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel.dates import format_date
-from flask import Flask, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 
 from core.kernel import Kernel, MenuItem
@@ -33,6 +35,14 @@ def sort_link(column: str, label: str) -> Markup:
     arrow = " ▲" if current == column else (" ▼" if current == f"-{column}" else "")
     return Markup(f'<a href="{escape(url_for(request.endpoint, **(request.view_args or {}), **args))}">'
                   f'{escape(label)}{arrow}</a>')
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a message read outside the app (an e-mail), built on the configured BASE_URL
+    (KONTOR_BASE_URL) and never on the request's Host header, which whoever sends the request chooses."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def page_url(number: int) -> str:

@@ -143,9 +143,12 @@ def settings():
 def users():
     form = UserForm()
     form.role.choices = [(r, r.replace("_", " ").title()) for r in current_roles()]
+    form.partner_id.choices = [(0, "— none —")] + [
+        (p.id, p.name) for p in db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name))]
     if form.validate_on_submit():
         try:
-            user = create_user(form.login.data, form.role.data, form.password.data, name=form.name.data)
+            user = create_user(form.login.data, form.role.data, form.password.data, name=form.name.data,
+                               partner_id=form.partner_id.data or None)
             flash(f"User {user.login} created.", "success")
             return redirect(url_for("core.users"))
         except DomainError as exc:

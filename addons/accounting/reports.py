@@ -10,6 +10,7 @@ from sqlalchemy import case, func, literal, or_, select, union_all
 
 from core.errors import ValidationError
 from core.extensions import db
+from core.listing import safe_cell
 from core.models import Partner, company
 from core.money import ZERO, round_money
 
@@ -290,4 +291,4 @@ def fec_lines(year: int) -> Iterator[str]:
                  r.date.strftime("%Y%m%d"), r.label or r.ref or r.number, _fec_amount(r.debit), _fec_amount(r.credit),
                  _letter(r.letter), let_date.strftime("%Y%m%d") if let_date else "",
                  r.posted_at.strftime("%Y%m%d") if r.posted_at else r.date.strftime("%Y%m%d"), "", ""]
-        yield "\t".join(_fec_text(c) for c in cells) + "\r\n"
+        yield "\t".join(safe_cell(_fec_text(c)) for c in cells) + "\r\n"

@@ -1,12 +1,13 @@
 """portal's hook implementations: the menu entry, the link in invoice emails, the links panel on an invoice."""
 from __future__ import annotations
 
-from flask import has_request_context, render_template, url_for
+from flask import render_template
 from markupsafe import Markup
 
 from core.hookspecs import hookimpl
 from core.kernel import MenuItem
 from core.security import can
+from core.templating import external_url
 
 
 @hookimpl
@@ -22,9 +23,7 @@ def invoicing_email_links(invoice):
         return []
     from . import services
     token = services.issue_link(invoice)
-    external = has_request_context()
-    return [("View it online (no login needed, valid for 30 days)",
-             url_for("portal.shared", token=token, _external=external))]
+    return [("View it online (no login needed, valid for 30 days)", external_url("portal.shared", token=token))]
 
 
 @hookimpl

@@ -223,3 +223,69 @@ def test_logging_in_follows_a_good_next(client, user, target):
     response = client.post(f"/login?next={quote(target, safe='')}", data={"login": user, "password": PASSWORD,
                                                                           "csrf_token": login_form(client)})
     assert response.status_code == 302 and response.headers["Location"] == target
+
+
+def test_a_form_token_expires_after_eight_hours_with_the_forms_message(client, user, app, monkeypatch):
+    """A CSRF token has a lifetime (KONTOR_CSRF_TIME_LIMIT, default 8 hours): after it the form is refused with
+    the usual message (400), not a 500, and nothing happens; a fresh page works again."""
+    from itsdangerous.timed import TimestampSigner
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == 8 * 3600
+    token = login_form(client)
+    issued = TimestampSigner.get_timestamp(None)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued + 8 * 3600 - 60)
+    nearly = client.post("/login", data={"login": user, "password": PASSWORD, "csrf_token": token})
+    assert nearly.status_code == 302  # still good just before the limit
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    token = login_form(client)
+    issued = TimestampSigner.get_timestamp(None)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued + 8 * 3600 + 60)
+    expired = client.post("/login", data={"login": user, "password": PASSWORD, "csrf_token": token})
+    html = expired.get_data(as_text=True)
+    assert expired.status_code == 400, html
+    assert "This form expired or was sent from elsewhere. Reload the page and try again." in html
+    assert session_cookie(client) is None or client.get("/").status_code == 302  # not logged in
+    assert post_login(client, user, PASSWORD).status_code == 302  # a fresh page's token works
+
+
+def test_the_users_page_cannot_make_a_customer_login_without_its_customer(app, login):
+    """A customer login stands for one customer (the portal shows that customer's documents): the page asks for
+    it, and refuses a login without one or with an unknown one, on the field, with nothing written."""
+    from sqlalchemy import func, select
+
+    from core.models import User
+    from core.partners import create_partner
+    with app.app_context():
+        partner_id = create_partner(name="Alice Plumbing").id
+        db.session.commit()
+    admin = login("admin")
+    page = admin.get("/users").get_data(as_text=True)
+    assert "Customer (for a customer login)" in page and "Alice Plumbing" in page
+
+    def count():
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(User))
+    before = count()
+    form = {"login": "alice", "name": "Alice", "role": "customer", "password": "alice-password-1"}
+    for partner in (None, "0", "999999", "abc"):
+        data = dict(form) if partner is None else {**form, "partner_id": partner}
+        r = admin.post("/users", data=data)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200, (partner, r.status_code)
+        assert any(m in html for m in ("Choose the customer this login stands for.", "Not a valid choice",
+                                       "Invalid Choice")), partner
+        assert count() == before, partner
+    r = admin.post("/users", data={**form, "partner_id": str(partner_id)}, follow_redirects=True)
+    assert r.status_code == 200 and "User alice created." in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User.partner_id).where(User.login == "alice")) == partner_id
+    # the other roles need no customer
+    r = admin.post("/users", data={**form, "login": "ben", "role": "back_office"}, follow_redirects=True)
+    assert "User ben created." in r.get_data(as_text=True)
+
+
+def test_create_user_refuses_a_customer_login_without_an_existing_customer(ctx):
+    from core.errors import ValidationError
+    for partner_id in (None, 999999):
+        with pytest.raises(ValidationError) as refused:
+            create_user("nobody", "customer", PASSWORD, partner_id=partner_id)
+        assert "partner_id" in refused.value.fields

@@ -9,8 +9,10 @@ import importlib.util
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from core.extensions import db
@@ -125,3 +127,45 @@ def test_csv_exports_neutralise_formulas(app, shop, login):
         cell = "'" + name
         assert cell.replace('"', '""') in csv_text or cell in csv_text, name
         assert f",{name}," not in csv_text and f"\n{name}," not in csv_text
+
+
+# Responses of every kind: a page, a static file, a redirect, a 404, a refused form (CSRF), the API's 401.
+HSTS_PROBES = [("GET", "/login"), ("GET", "/static/kontor.css"), ("GET", "/"), ("GET", "/no-such-page"),
+               ("POST", "/login"), ("GET", "/api/v1/invoices")]
+
+
+def test_hsts_on_every_response_when_served_over_https(database_url):
+    """KONTOR_HTTPS=1 is read at start-up: a fresh interpreter with it set gets HSTS on every kind of response."""
+    script = f"""
+from core.app import create_app
+from core.config import TestConfig
+client = create_app(TestConfig({database_url!r})).test_client()
+for method, url in {HSTS_PROBES!r}:
+    r = client.open(url, method=method)
+    print(r.status_code, r.headers.get("Strict-Transport-Security"))
+"""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "KONTOR_HTTPS": "1"}
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()[-len(HSTS_PROBES):]
+    assert [line.split(" ", 1)[0] for line in lines] == ["200", "200", "302", "404", "400", "401"]
+    assert all(line.split(" ", 1)[1] == "max-age=31536000; includeSubDomains" for line in lines), lines
+
+
+def test_no_hsts_when_not_served_over_https(app):
+    assert app.config["HTTPS"] is False  # the test run does not set KONTOR_HTTPS
+    client = app.test_client()
+    for method, url in HSTS_PROBES:
+        assert "Strict-Transport-Security" not in client.open(url, method=method).headers, url
+
+
+@pytest.mark.parametrize("value, cell", [
+    ("=1+1", "'=1+1"), ("+1+2", "'+1+2"), ("-3+4", "'-3+4"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"), ("  =1", "'  =1"), ("-", "'-"), ("+33 6 12", "'+33 6 12"),
+    (Decimal("-12.50"), "-12.50"), (-3, "-3"), ("-12.50", "-12.50"), ("-12,50", "-12,50"), ("12,50", "12,50"),
+    ("Dupont SARL", "Dupont SARL"), (None, "")])
+def test_one_rule_for_every_exported_cell(value, cell):
+    """core.listing.safe_cell, used by every CSV export and the FEC: formula text neutralised, numbers kept."""
+    from core.listing import safe_cell
+    assert safe_cell(value) == cell

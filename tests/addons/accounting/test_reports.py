@@ -1,4 +1,7 @@
 """Reports a bookkeeper reads: trial balance, general and partner ledgers, aged receivables, FEC export."""
+import csv
+import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -136,3 +139,54 @@ def test_ledger_pages_read_from_either_end_give_the_same_lines_and_balances(book
             page = books.books.get(f"/reports/{report}{sep}limit={limit}&offset={offset}").json
             assert page["total"] == whole["total"]
             assert page["items"] == whole["items"][offset:offset + limit], (limit, offset)
+
+
+FORMULA_NAME = '=HYPERLINK("http://evil.example","x")'
+
+
+def test_the_fec_neutralises_formula_text_and_keeps_its_amounts(books, ctx):
+    """A customer or a label typed like a spreadsheet formula is text in the FEC (leading apostrophe, OWASP's CSV
+    injection advice); amounts keep the FEC's form (comma decimals, no apostrophe)."""
+    evil = books.office.post("/partners", json={"name": FORMULA_NAME}).json
+    books.invoice(partner=evil, on="2026-01-10")
+    labels = ["@SUM(A1)", "\t=cmd|' /C calc'!A0", "-2+3", "+1", "Plain label"]
+    lines = [{"account_code": "512000", "label": label, "debit": "10.00"} for label in labels] + \
+        [{"account_code": "101000", "label": "Capital", "credit": "50.00"}]
+    r = books.books.post("/journal-entries", json={"date": "2026-02-01", "ref": "=1+1", "lines": lines})
+    assert r.status_code == 201, r.json
+    assert books.books.post(f"/journal-entries/{r.json['id']}/post").status_code == 200
+    text = books.books.get("/exports/fec?year=2026").get_data(as_text=True)
+    rows = [line.split("\t") for line in text.split("\r\n")[1:] if line]
+    assert all(len(row) == 18 for row in rows)
+    customer = next(row for row in rows if row[0] == "INV" and row[4] == "411000")
+    assert customer[7] == "'" + FORMULA_NAME and customer[11] == "144,00" and customer[12] == "0,00"
+    manual = [row for row in rows if row[0] == "GEN"]
+    assert [row[10] for row in manual] == ["'@SUM(A1)", "'=cmd|' /C calc'!A0", "'-2+3", "'+1", "Plain label",
+                                           "Capital"]
+    assert {row[8] for row in manual} == {"'=1+1"}
+    for row in rows:  # no cell anywhere starts a formula; amounts are FEC amounts
+        assert not any(cell.lstrip(" ").startswith(("=", "+", "-", "@")) for cell in row), row
+        assert all(re.fullmatch(r"[0-9]+,[0-9]{2}", amount) for amount in row[11:13]), row
+
+
+def test_csv_exports_keep_negative_numbers_numeric_and_neutralise_text(books, login):
+    """-120.00 stays a number a spreadsheet sums; a formula-like name gets its apostrophe (core.listing.safe_cell)."""
+    _activity(books)
+    evil = books.office.post("/partners", json={"name": FORMULA_NAME}).json
+    books.invoice(partner=evil, on="2026-03-02")
+    browser = login("bookkeeper")
+
+    def rows(url):
+        r = browser.get(url)
+        assert r.status_code == 200 and r.mimetype == "text/csv", url
+        return list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+
+    trial = {row[0]: row for row in rows("/accounting/reports/trial-balance?format=csv")[1:]}
+    assert trial["706100"][4] == "-240.00" and trial["411000"][4] != "" and not trial["411000"][4].startswith("'")
+    ledger = rows("/accounting/reports/general-ledger?account=706100&format=csv")[1:]
+    assert ledger and all(re.fullmatch(r"-?[0-9]+\.[0-9]{2}", row[8]) for row in ledger)
+    assert any(row[8].startswith("-") for row in ledger)
+    partners = rows("/accounting/reports/partner-ledger?format=csv")[1:]
+    assert "'" + FORMULA_NAME in {row[4] for row in partners}
+    aged = rows("/accounting/reports/aged-receivables?as_of=2026-03-20&format=csv")[1:]
+    assert "'" + FORMULA_NAME in {row[1] for row in aged}

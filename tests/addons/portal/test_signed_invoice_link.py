@@ -97,3 +97,29 @@ def test_only_back_office_and_admin_revoke(app, sent, login, shop, role):
 
 def test_revoking_an_unknown_invoice_is_404(login):
     assert login("admin").post("/invoices/999999/portal-links/revoke").status_code == 404
+
+
+@pytest.mark.parametrize("forged", ["evil.example", "evil.example:8443"])
+def test_the_link_is_built_on_the_base_url_never_on_a_forged_host_header(app, shop, smtp, forged):
+    """A request's Host header is the sender's choice: the e-mailed link uses KONTOR_BASE_URL whatever it says."""
+    app.config["BASE_URL"] = "https://kontor.example.com/erp"
+    inv = shop.invoice(shop.alice, "100.00")
+    r = shop.office.post(f"/invoices/{inv['id']}/send", json={}, headers={"Host": forged})
+    assert r.status_code == 200, r.json
+    raw = smtp.messages[-1].content
+    assert b"evil.example" not in raw
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+    found = re.search(r"View it online[^:]*: (https://kontor\.example\.com/erp/portal/i/\S+)", text)
+    assert found, text
+    # the link opens the invoice on the server (mounted at /erp behind the proxy; at / in the test client)
+    path = found.group(1).removeprefix("https://kontor.example.com/erp")
+    assert app.test_client().get(path).status_code == 200
+
+
+def test_the_base_url_defaults_to_the_development_server(monkeypatch):
+    from core.config import base_url
+    monkeypatch.delenv("KONTOR_BASE_URL", raising=False)
+    assert base_url() == "http://127.0.0.1:5000"
+    monkeypatch.setenv("KONTOR_BASE_URL", "https://kontor.example.com/")
+    assert base_url() == "https://kontor.example.com"
