@@ -1,7 +1,7 @@
 """Core forms (Flask-WTF: every form carries its CSRF token)."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 
 # A plain check (WTForms' Email() needs the email_validator package, which we do not ship): one @, a dot after it.
@@ -41,4 +41,24 @@ class UserForm(FlaskForm):
     login = StringField("Login", validators=[DataRequired(), Length(max=80)])
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     role = SelectField("Role", choices=[])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+
+
+class UserEditForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=[])
+    active = BooleanField("Active (may log in and use API tokens)")
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", message="Not the same.")])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("What it is for", validators=[Optional(), Length(max=100)])
+    expires_on = DateField("Expires after (leave empty: never)", validators=[Optional()])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
