@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 
 import click
 from flask import Flask
@@ -163,7 +164,7 @@ def build_cli(app: Flask) -> click.Group:
         from core import accounts
         accounts_user = _account_change(login, lambda u: u)[0]  # an unknown login is refused before the prompt
         if password_stdin:
-            password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+            password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
         _account_change(accounts_user.login, lambda u: accounts.change_password(u, password))
