@@ -1,6 +1,8 @@
 """The kernel's API: partners, the caller, users and their tokens (admin), installed addons."""
 from __future__ import annotations
 
+from datetime import timezone
+
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
@@ -89,6 +91,15 @@ class Me(MethodView):
         return current_actor()
 
 
+class Timestamp(ma.fields.AwareDateTime):
+    """ISO 8601 with its offset (API.md), also for SQLite, which gives timestamps back without one (they are UTC)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class UserSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     login = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=80))
@@ -99,8 +110,8 @@ class UserSchema(ma.Schema):
                                    validate=ma.validate.Range(min=1, max=2**31 - 1))
     password = ma.fields.String(load_only=True, load_default=None, validate=ma.validate.Length(max=128),
                                 metadata={"description": "left out: a random one (set it later with PATCH)"})
-    created_at = ma.fields.AwareDateTime(dump_only=True)
-    last_login_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    last_login_at = Timestamp(dump_only=True, allow_none=True)
 
 
 class UserPatchSchema(ma.Schema):
@@ -116,11 +127,11 @@ UserList = list_schema(UserSchema, "UserList")
 class TokenSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
-    expires_at = ma.fields.AwareDateTime(load_default=None, allow_none=True,
+    expires_at = Timestamp(load_default=None, allow_none=True,
                                          metadata={"description": "ISO 8601 with offset; null: never expires"})
-    created_at = ma.fields.AwareDateTime(dump_only=True)
-    last_used_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
-    revoked_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    last_used_at = Timestamp(dump_only=True, allow_none=True)
+    revoked_at = Timestamp(dump_only=True, allow_none=True)
     state = ma.fields.Function(lambda t: t.state_at(utcnow()), dump_only=True,
                                metadata={"description": "valid, expired or revoked"})
 
