@@ -74,14 +74,18 @@ _ZXCVBN_LOCK = threading.Lock()
 
 def password_problem(password: str, login: str = "", name: str = "") -> str | None:
     """Why ``password`` may not be used, or None. Refused: shorter than 8 or longer than 128 characters, the login
-    itself, and anything a guesser tries early: zxcvbn's score below 2, i.e. fewer than about a million guesses
-    (the common-password list and its variants, dictionary words, keyboard runs, the login or name with digits)."""
+    itself or anything holding it (logins of 4 characters or more), and anything a guesser tries early: zxcvbn's
+    score below 2, i.e. fewer than about a million guesses (the common-password list and its variants, dictionary
+    words, keyboard runs, the login or name with digits). Online, throttled (core/throttle.py), that is years."""
     if len(password) < PASSWORD_MIN:
         return "A password needs at least 8 characters."
     if len(password) > PASSWORD_MAX:
         return "A password is at most 128 characters."
-    if login and password.strip().casefold() == login.strip().casefold():
+    folded, login_folded = password.strip().casefold(), login.strip().casefold()
+    if login_folded and folded == login_folded:
         return "The password may not be the login."
+    if len(login_folded) >= 4 and login_folded in folded:  # shorter logins are parts of too many words
+        return "The password may not contain the login."
     from zxcvbn import zxcvbn
     with _ZXCVBN_LOCK:
         # zxcvbn refuses more than 72 characters; a longer password is judged by its start, which is stricter.

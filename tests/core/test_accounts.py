@@ -164,7 +164,8 @@ def test_token_command_with_an_expiry_and_expired_tokens_are_refused(app, run):
     created = run("user", "create", "with_expiry", "--role", "bookkeeper", "--password", NEW_PASSWORD,
                   "--token", "--expires", "2999-12-31")
     assert created.exit_code == 0, created.output
-    assert app.test_client().get("/api/v1/me", headers=bearer(created.output.strip().splitlines()[-1])).status_code == 200
+    new_token = created.output.strip().splitlines()[-1]
+    assert app.test_client().get("/api/v1/me", headers=bearer(new_token)).status_code == 200
 
 
 def test_last_used_at_is_written_on_use_at_most_once_a_minute(app):
