@@ -321,3 +321,21 @@ def test_logging_in_records_the_last_login(app):
     assert log_in(app, login)[1].status_code == 302
     with app.app_context():
         assert db.session.get(User, user_id).last_login_at is not None
+
+
+def test_the_accounts_migration_keeps_users_and_tokens_working(app):
+    """core_0003_accounts on a database that already has users and tokens: they keep working (no expiry, active),
+    and its downgrade and upgrade again run on both databases."""
+    from alembic import command
+
+    from core.install import alembic_config
+    _, login, token = make_user(app, "bookkeeper")
+    with app.app_context():
+        with db.engine.begin() as conn:
+            command.downgrade(alembic_config(app, conn), "core_0002")
+        with db.engine.begin() as conn:
+            command.upgrade(alembic_config(app, conn), "heads")
+        db.session.remove()
+    me = app.test_client().get("/api/v1/me", headers=bearer(token))
+    assert me.status_code == 200 and me.json["login"] == login
+    assert log_in(app, login)[1].status_code == 302

@@ -20,12 +20,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('core_users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('core_api_tokens', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True))
+    # Plain ALTER TABLE ADD/DROP COLUMN (SQLite 3.35+ has both), not a batch: SQLite's batch copies and drops the
+    # table, which its foreign keys refuse once tokens and audit rows point at the users.
+    op.add_column('core_users', sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True))
+    for column in ('expires_at', 'revoked_at', 'last_used_at'):
+        op.add_column('core_api_tokens', sa.Column(column, sa.DateTime(timezone=True), nullable=True))
     op.create_table('core_login_throttle',
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
@@ -54,9 +53,6 @@ def downgrade() -> None:
     with op.batch_alter_table('core_login_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_login_throttle_last_at'))
     op.drop_table('core_login_throttle')
-    with op.batch_alter_table('core_api_tokens', schema=None) as batch_op:
-        batch_op.drop_column('last_used_at')
-        batch_op.drop_column('revoked_at')
-        batch_op.drop_column('expires_at')
-    with op.batch_alter_table('core_users', schema=None) as batch_op:
-        batch_op.drop_column('last_login_at')
+    for column in ('last_used_at', 'revoked_at', 'expires_at'):
+        op.drop_column('core_api_tokens', column)
+    op.drop_column('core_users', 'last_login_at')
