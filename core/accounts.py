@@ -56,6 +56,16 @@ def set_role(user: User, role: str) -> User:
     return user
 
 
+def set_name(user: User, name: str) -> User:
+    name = (name or "").strip() or user.login
+    if len(name) > 200:
+        raise ValidationError("A name is at most 200 characters.", fields={"name": ["Too long."]})
+    if name != user.name:
+        before, user.name = user.name, name
+        audit.record(user, "renamed", f"{before!r} -> {name!r}")
+    return user
+
+
 def set_active(user: User, active: bool) -> User:
     if bool(active) == bool(user.active):
         return user

@@ -180,7 +180,7 @@ class UserItem(MethodView):
         if "active" in data:
             accounts.set_active(user, data["active"])
         if "name" in data:
-            user.name = data["name"].strip() or user.login
+            accounts.set_name(user, data["name"])
         if "password" in data:
             accounts.change_password(user, data["password"])
         return user

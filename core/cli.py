@@ -162,12 +162,12 @@ def build_cli(app: Flask) -> click.Group:
     def user_set_password(login, password_stdin):
         """Set LOGIN's password (asked twice, or read from standard input); their other sessions end."""
         from core import accounts
-        accounts_user = _account_change(login, lambda u: u)[0]  # an unknown login is refused before the prompt
+        _account_change(login, lambda u: None)  # an unknown login is refused before the prompt
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-        _account_change(accounts_user.login, lambda u: accounts.change_password(u, password))
+        _account_change(login, lambda u: accounts.change_password(u, password))
         click.echo(f"Password of {login} changed.")
 
     @cli.command("import")

@@ -188,7 +188,7 @@ def user_edit(user_id: int):
             try:
                 accounts.set_role(user, form.role.data)
                 accounts.set_active(user, form.active.data)
-                user.name = (form.name.data or "").strip() or user.login
+                accounts.set_name(user, form.name.data)
                 flash(f"User {user.login} saved.", "success")
                 return redirect(url_for("core.user_edit", user_id=user.id))
             except DomainError as exc:

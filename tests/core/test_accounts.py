@@ -225,8 +225,8 @@ def test_admin_api_lists_creates_patches_and_revokes(app, api):
 
     off = admin.patch(f"/users/{noor['id']}", json={"active": False})
     assert off.status_code == 200 and off.json["active"] is False
-    assert audit_actions(app, noor["id"]) == ["created", "token_created", "role_changed", "tokens_revoked",
-                                              "deactivated"]
+    assert audit_actions(app, noor["id"]) == ["created", "token_created", "role_changed", "renamed",
+                                              "tokens_revoked", "deactivated"]
 
     assert admin.patch("/users/999999", json={"active": False}).status_code == 404
     bad = admin.patch(f"/users/{noor['id']}", json={"role": "wizard"})
@@ -288,7 +288,7 @@ def test_users_page_edits_role_active_password_and_tokens(app, login):
     off = admin.post(f"/users/{target_id}", data={"name": "Tech", "role": "bookkeeper"})  # active unticked
     assert off.status_code == 302
     assert log_in(app, target, NEW_PASSWORD)[1].status_code == 401
-    assert audit_actions(app, target_id)[2:] == ["role_changed", "password_changed", "token_created",
+    assert audit_actions(app, target_id)[2:] == ["role_changed", "renamed", "password_changed", "token_created",
                                                  "tokens_revoked", "deactivated"]
     history = admin.get(f"/users/{target_id}").get_data(as_text=True)
     assert "deactivated" in history and "tokens revoked" in history
