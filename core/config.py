@@ -45,9 +45,11 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     # Login throttling (core/throttle.py explains the design): per (login, address) 5 failures, then locks of
-    # 15 s doubling to 10 min; per address 20 failures across logins, then 15 min; failures forgotten after 15 min.
+    # 15 s doubling to 10 min; per address 20 failures across logins, then 15 min; failures forgotten after 15 quiet
+    # minutes.
     LOGIN_THROTTLE_ATTEMPTS = 5
     LOGIN_THROTTLE_ADDRESS_ATTEMPTS = 20
+    LOGIN_THROTTLE_LOGIN_ATTEMPTS = 20  # past this many on one login (from anywhere), 1 failure per address, not 5
     LOGIN_THROTTLE_WINDOW = 900
     LOGIN_THROTTLE_FIRST_LOCK = 15
     LOGIN_THROTTLE_MAX_LOCK = 600

@@ -12,9 +12,13 @@ login can renew forever: one wrong guess every 5 minutes keeps the real admin ou
   (``LOGIN_THROTTLE_WINDOW``, longer than the longest lock) forgets the failures; a success forgets them at once.
 * **Per address, across logins** — 20 failures in 15 min (``LOGIN_THROTTLE_ADDRESS_ATTEMPTS``), then that address
   may not try any login for 15 min: spraying one password over many logins is checked 20 times, not 48.
+* **Per login, across addresses** — a count only, never a lock: past 20 failures in the window
+  (``LOGIN_THROTTLE_LOGIN_ATTEMPTS``: guesses from many addresses), each address gets 1 failure on that login
+  before its pair lock instead of 5. A fresh address's first attempt is still checked at once, so the real user
+  still gets in; an attacker's many addresses each get one guess, then the doubling locks.
 
 What remains: users behind one address with the attacker (one NAT) share its counters; an attacker with many
-addresses gets a few tries per address per login and hour. Passwords that a guesser would try first are refused
+addresses gets a try per address and lock. Passwords that a guesser would try first are refused
 when set (core.security.password_problem), so those few tries are spent on passwords nobody has.
 
 Atomic, for every worker and node
@@ -65,6 +69,10 @@ def address_key(address: str) -> str:
     return f"a:{address}"
 
 
+def login_key(login: str) -> str:
+    return f"l:{login}"[:200]
+
+
 def pair_key(login: str, address: str) -> str:
     return f"p:{address} {login}"[:200]
 
@@ -72,6 +80,7 @@ def pair_key(login: str, address: str) -> str:
 def _settings() -> dict:
     c = current_app.config
     return {"pair_limit": c["LOGIN_THROTTLE_ATTEMPTS"], "address_limit": c["LOGIN_THROTTLE_ADDRESS_ATTEMPTS"],
+            "login_limit": c["LOGIN_THROTTLE_LOGIN_ATTEMPTS"],
             "window": timedelta(seconds=c["LOGIN_THROTTLE_WINDOW"]),
             "first_lock": c["LOGIN_THROTTLE_FIRST_LOCK"], "max_lock": c["LOGIN_THROTTLE_MAX_LOCK"]}
 
@@ -96,20 +105,23 @@ def reserve(login: str, address: str) -> None:
     counter is locked (then nothing is counted). Call ``succeeded`` when the password was right."""
     s = _settings()
     now = utcnow()
-    keys = (address_key(address), pair_key(login, address))  # always this order: two attempts never deadlock
+    # Always this order, so two attempts never wait for each other's rows in a cycle. The login's row is never
+    # locked (a count only), so its _count never refuses.
+    keys = (address_key(address), login_key(login), pair_key(login, address))
     counts = []
     for key in keys:
         count = _count(key, now, s["window"])
         if count is None:
-            db.session.rollback()  # the counter already raised is given back: a refused attempt counts nowhere
+            db.session.rollback()  # the counters already raised are given back: a refused attempt counts nowhere
             raise Throttled(_retry_after(key))
         counts.append(count)
-    address_count, pair_count = counts
+    address_count, login_count, pair_count = counts
     if address_count >= s["address_limit"]:
         _lock(keys[0], now + s["window"])
-    if pair_count >= s["pair_limit"]:
-        lock = min(s["first_lock"] * 2 ** (pair_count - s["pair_limit"]), s["max_lock"])
-        _lock(keys[1], now + timedelta(seconds=lock))
+    pair_limit = 1 if login_count > s["login_limit"] else s["pair_limit"]
+    if pair_count >= pair_limit:
+        lock = min(s["first_lock"] * 2 ** (pair_count - pair_limit), s["max_lock"])
+        _lock(keys[2], now + timedelta(seconds=lock))
     db.session.commit()  # before the password is checked: every other worker sees this attempt now
 
 
@@ -130,6 +142,9 @@ def succeeded(login: str, address: str) -> None:
         update(T).where(T.c.key == address_key(address), T.c.failures > 0)
         .values(failures=T.c.failures - 1,
                 locked_until=case((T.c.failures - 1 < s["address_limit"], None), else_=T.c.locked_until)))
+    # Only this attempt back, not the others' failures: the real user logging in does not end an attack's count.
+    db.session.execute(update(T).where(T.c.key == login_key(login), T.c.failures > 0)
+                       .values(failures=T.c.failures - 1))
     # Rows nobody has touched for a day are of no use: keep the table small (indexed on last_at).
     db.session.execute(delete(T).where(T.c.last_at < now - timedelta(days=1),
                                        or_(T.c.locked_until.is_(None), T.c.locked_until < now)))

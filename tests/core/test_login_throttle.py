@@ -182,3 +182,15 @@ def test_forty_parallel_guesses_over_many_logins_respect_the_address_limit(app, 
         t.join(timeout=120)
     assert len(codes) == 40
     assert checks.count(GUESS) <= 20 and codes.count(401) == checks.count(GUESS)
+
+
+def test_guesses_from_many_addresses_leave_each_address_one_try_but_the_real_user_gets_in(app, victim, checks):
+    for n in range(21):  # a distributed guesser: 21 addresses, one guess each (no pair, no address is locked yet)
+        assert attempt(app, victim, GUESS, address=f"192.0.2.{n + 1}").status_code == 401
+    # Past 20 failures on the login, a new address gets one failure before its lock, not five.
+    assert attempt(app, victim, GUESS, address="192.0.2.100").status_code == 401
+    refused = attempt(app, victim, GUESS, address="192.0.2.100")
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 15
+    assert checks.count(GUESS) == 22
+    # The real user, from their own address, is checked at once and gets in.
+    assert attempt(app, victim, PASSWORD, address=REAL_USER).status_code == 302
