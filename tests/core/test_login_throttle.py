@@ -194,3 +194,32 @@ def test_guesses_from_many_addresses_leave_each_address_one_try_but_the_real_use
     assert checks.count(GUESS) == 22
     # The real user, from their own address, is checked at once and gets in.
     assert attempt(app, victim, PASSWORD, address=REAL_USER).status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_counters_see_the_client_address(database_url):
+    """KONTOR_TRUSTED_PROXIES=1: X-Forwarded-For names the client, so a guesser behind the proxy does not lock
+    out the other users who come through the same proxy."""
+    from core.app import create_app
+    from core.config import TestConfig
+    config = TestConfig(database_url)
+    config.TRUSTED_PROXIES = 1
+    app = create_app(config)
+    login = make_user(app, "admin")[1]
+
+    def through_proxy(password, client_address):
+        client = app.test_client()
+        headers = {"X-Forwarded-For": client_address}
+        page = client.get("/login", headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        return client.post("/login", data={"login": login, "password": password,
+                                           "csrf_token": csrf_from(page.get_data(as_text=True))},
+                           headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    for _ in range(5):
+        assert through_proxy(GUESS, ATTACKER).status_code == 401
+    assert through_proxy(GUESS, ATTACKER).status_code == 429
+    assert through_proxy(PASSWORD, REAL_USER).status_code == 302
+    with app.app_context():
+        keys = set(db.session.scalars(select(LoginThrottle.key)))
+        db.session.remove()
+        db.engine.dispose()
+    assert pair_key(login, ATTACKER) in keys and not any("127.0.0.1" in k for k in keys)
