@@ -101,8 +101,9 @@ def _lock(key: str, until: datetime) -> None:
 
 
 def reserve(login: str, address: str) -> None:
-    """Count this attempt as a failure before its password is checked, committed; raise Throttled when either
-    counter is locked (then nothing is counted). Call ``succeeded`` when the password was right."""
+    """Count this attempt as a failure before its password is checked, committed; raise Throttled when the address
+    or the (login, address) pair is locked (then nothing is counted). Call ``succeeded`` when the password was
+    right. Any route that checks a password calls this first (today: the login page)."""
     s = _settings()
     now = utcnow()
     # Always this order, so two attempts never wait for each other's rows in a cycle. The login's row is never
@@ -133,8 +134,8 @@ def _retry_after(key: str) -> int:
 
 
 def succeeded(login: str, address: str) -> None:
-    """The reserved attempt had the right password: forget the pair's failures, give the address its one back.
-    Runs in the caller's transaction (the login's)."""
+    """The reserved attempt had the right password: forget the pair's failures, give the address and the login
+    their one back. Runs in the caller's transaction (the login's)."""
     s = _settings()
     now = utcnow()
     db.session.execute(delete(T).where(T.c.key == pair_key(login, address)))
