@@ -62,12 +62,22 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
+    # Login throttling (core/throttle.py explains the design): per (login, address) 5 failures, then locks of
+    # 15 s doubling to 10 min; per address 20 failures across logins, then 15 min; failures forgotten after 15 quiet
+    # minutes.
     LOGIN_THROTTLE_ATTEMPTS = 5
+    LOGIN_THROTTLE_ADDRESS_ATTEMPTS = 20
+    LOGIN_THROTTLE_LOGIN_ATTEMPTS = 20  # past this many on one login (from anywhere), 1 failure per address, not 5
+    LOGIN_THROTTLE_WINDOW = 900
+    LOGIN_THROTTLE_FIRST_LOCK = 15
+    LOGIN_THROTTLE_MAX_LOCK = 600
+    # Behind N reverse proxies, the client's address is read from X-Forwarded-For (werkzeug's ProxyFix); without
+    # it every user would share the proxy's address, and its throttle counters.
+    TRUSTED_PROXIES = int(os.environ.get("KONTOR_TRUSTED_PROXIES", "0") or 0)
     # Webhooks go to public addresses only; these hosts or networks (comma separated: "hooks.internal,10.1.2.0/24")
     # may receive them from inside. Checked at start-up: see addons/webhooks/egress.py and docs/integrations.md.
     WEBHOOK_ALLOW = os.environ.get("KONTOR_WEBHOOK_ALLOW", "")
     WEBHOOK_TIMEOUT = os.environ.get("KONTOR_WEBHOOK_TIMEOUT", "10")  # seconds for a whole delivery
-    LOGIN_THROTTLE_SECONDS = 300
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()
