@@ -25,10 +25,10 @@ MODES = ("draft", "cancel", "modify")
 # What becomes of the hours and parts a credit note gives back (API.md v1.1 ``work``); origins that bill per line
 # (field_service) read ``credit_note.work`` when it is posted (hook invoicing_lines_credited).
 WORK = {
-    "billed": "The work stays billed: nothing of it is invoiced again (a price cut, a goodwill gesture, an hour "
-              "not worked).",
-    "bill_again": "The credited hours and parts go back to the order, to be invoiced again.",
-    "cancel_order": "The order is cancelled: nothing of it is invoiced again (the whole invoice only).",
+    "billed": "The work stays billed: nothing of it is invoiced again. For a price cut, a goodwill gesture, "
+              "an hour not worked.",
+    "bill_again": "The credited hours and parts go back to the order, which is Done again, to be invoiced again.",
+    "cancel_order": "The order is cancelled: nothing of it is invoiced again. The whole invoice only.",
 }
 REDRAFT = "redraft"  # the work of a note made by "credit and re-draft" (mode modify): it moves to the re-draft
 WORK_WORDS = {**WORK, REDRAFT: "The work moves to the re-draft made with this credit note."}

@@ -53,9 +53,8 @@ class CreditNoteForm(FlaskForm):
     reason = TextAreaField("Reason (printed on the credit note)", validators=[Optional(), Length(max=2000)])
     # Asked only for invoices made from service orders (the page shows it then); the words are credit_notes.WORK's.
     work = RadioField("The hours and parts credited", default="billed",
-                      choices=[("billed", "Stay billed: nothing of them is invoiced again"),
-                               ("bill_again", "Go back to the service order, to be invoiced again"),
-                               ("cancel_order", "Cancel the service order (whole invoice only)")])
+                      choices=[("billed", "Stay billed"), ("bill_again", "Go back to the order"),
+                               ("cancel_order", "Cancel the order")])
     post_now = BooleanField("Post the credit note at once")
 
 

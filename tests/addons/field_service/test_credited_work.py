@@ -116,7 +116,7 @@ def test_the_credit_page_asks_in_words_and_the_note_says_it(shop, tech, login):
     order, invoice = _invoiced_order(shop, tech.user_id)
     browser = login("back_office")
     page = browser.get(f"/invoices/{invoice['id']}/credit-notes/new").get_data(as_text=True)
-    assert "The hours and parts credited" in page and "nothing of them is invoiced again" in page
+    assert "The hours and parts credited" in page and "nothing of it is invoiced again" in page
     r = browser.post(f"/invoices/{invoice['id']}/credit-notes/new",
                      data={"kind": "full", "work": "cancel_order", "reason": "booked by mistake", "post_now": "y"})
     assert r.status_code == 302, r.get_data(as_text=True)
