@@ -333,6 +333,34 @@ def _head_mac(key: bytes, index: int, head_hash: str, on: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
+def _is_plain(conn, index: int, codes: dict) -> bool:
+    """Whether chain entry ``index`` is hashed as the unkeyed chain hashes (SHA-256 of its stored link)."""
+    head = conn.execute(_HEADS, {"last": index - 1, "top": index, "chunk": 1}).first()
+    if head is None:
+        return False
+    lines = [(codes.get(account_id), partner_id, label, debit, credit) for _, account_id, partner_id, label, debit,
+             credit in conn.execute(_LINES, {"last": index - 1, "upto": index}).all()]
+    return digest(head.prev_hash, canonical(head.number, head.code, head.date, lines)) == head.hash
+
+
+def unkeyed_end(conn) -> int:
+    """The chain index where the unkeyed (SHA-256) part of the chain ends: the last entry for a ledger that was
+    never keyed, 0 for one keyed from its start, or where keying began (the anchor table re-created by a
+    downgrade and upgrade). Unkeyed then keyed, never back: a binary search reads O(log n) entries."""
+    top = conn.scalar(select(func.max(_ENTRIES.c.chain_index))) or 0
+    codes = dict(conn.execute(select(Account.id, Account.code)).all())
+    if top == 0 or _is_plain(conn, top, codes):
+        return top
+    low, high = 0, top  # entry low is plain (0: none), entry high is not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _is_plain(conn, middle, codes):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 def ensure_anchor() -> bool:
     """Key an unkeyed chain at its current last entry (``run.py ledger anchor``), under the chain's lock; the
     caller commits. Returns whether an anchor was made. Refuses when there is no key, or the unkeyed chain does

@@ -5,6 +5,8 @@ that entry's (unkeyed) hash, and HMAC-SHA256 of both under the ledger key (``KON
 database). What is posted is not re-hashed: entries up to the anchor keep their SHA-256 links, entries after it
 are HMAC-chained (addons/accounting/chain.py). The row is written here when the app has a key (it always has one:
 the environment's, or the generated instance/ledger_key); a chain anchored at index 0 is keyed from its start.
+The downgrade drops the table: upgrading again finds where the keyed part begins (chain.unkeyed_end) and anchors
+there, so a keyed chain still verifies.
 
 Revision ID: accounting_0006_ledger_key
 Revises: accounting_0005_entries
@@ -33,12 +35,13 @@ def upgrade() -> None:
     key = current_app.config.get("LEDGER_KEY") if has_app_context() else None
     if not key:
         return  # keyed later: run.py ledger anchor (verify says "not keyed" meanwhile)
-    from addons.accounting.chain import anchor_mac
+    from addons.accounting.chain import anchor_mac, unkeyed_end
     from core.models import utcnow
     bind = op.get_bind()
-    last = bind.execute(sa.text("SELECT chain_index, hash FROM accounting_entries WHERE chain_index = "
-                                "(SELECT max(chain_index) FROM accounting_entries)")).first()
-    index, digest = (last[0], last[1] or "") if last else (0, "")
+    # The last entry, on a ledger never keyed; after a downgrade and upgrade, where keying had begun.
+    index = unkeyed_end(bind)
+    digest = (bind.scalar(sa.text("SELECT hash FROM accounting_entries WHERE chain_index = :i"), {"i": index})
+              or "") if index else ""
     bind.execute(anchors.insert().values(chain_index=index, hash=digest, mac=anchor_mac(key, index, digest),
                                          created_at=utcnow()))
 
