@@ -190,11 +190,14 @@ x AS (
     WHERE i.state = 'posted'
 ),
 y AS (
-    SELECT x.*, CASE WHEN amount_total - paid - credited > 0 THEN amount_total - paid - credited ELSE 0 END AS due
+    -- rounded to the cent before any comparison: SQLite sums money as floats (0.1 + 0.2 - 0.3 is not 0 there)
+    SELECT x.*, CASE WHEN ROUND(amount_total - paid - credited, 2) > 0 THEN ROUND(amount_total - paid - credited, 2)
+                     ELSE 0 END AS due
     FROM x
 ),
 z AS (
-    SELECT y.*, CASE WHEN due <= 0 AND amount_total > 0 THEN (CASE WHEN paid > 0 THEN 'paid' ELSE 'credited' END)
+    SELECT y.*, CASE WHEN due <= 0 AND amount_total > 0
+                     THEN (CASE WHEN ROUND(paid, 2) > 0 THEN 'paid' ELSE 'credited' END)
                      WHEN due < amount_total THEN 'partial' ELSE 'not_paid' END AS state
     FROM y
 )

@@ -66,6 +66,7 @@ def ledger(books, ctx):
     entries = db.session.execute(select(JournalEntry.id, JournalEntry.number, JournalEntry.chain_index)
                                  .order_by(JournalEntry.chain_index)).all()
     assert [e.chain_index for e in entries] == [1, 2, 3, 4, 5]
+    db.session.rollback()  # no read left open (on SQLite it would hold off other sessions' commits)
     return invoices, entries
 
 
@@ -289,3 +290,27 @@ def test_clean_documents_verify(books, ctx, app):
     assert report["documents"]["documents_checked"] >= 6
     out = _cli(app, "ledger", "verify", "--jobs", "1")
     assert out.exit_code == 0 and "Documents match their entries" in out.stdout, out.stderr
+
+
+def test_the_period_close_page_and_the_dashboard_show_an_intact_keyed_ledger(ledger, login):
+    browser = login("bookkeeper")
+    page = browser.get("/accounting/close").get_data(as_text=True)
+    assert "keyed with the ledger key" in page and "match their entries and settlements" in page
+    home = browser.get("/").get_data(as_text=True)
+    assert "Intact" in home and "NOT keyed" not in home
+
+
+def test_the_period_close_page_and_the_dashboard_show_what_verify_finds(ledger, login):
+    invoices, _ = ledger
+    db.session.execute(text("UPDATE invoicing_invoices SET amount_due = 0, payment_state = 'paid' WHERE id = :id"),
+                       {"id": invoices[2]["id"]})
+    db.session.execute(text("DELETE FROM accounting_chain_anchors"))
+    db.session.commit()
+    browser = login("bookkeeper")
+    page = browser.get("/accounting/close").get_data(as_text=True)
+    assert "1 documents do not match the ledger" in page and invoices[2]["number"] in page
+    chain_card = page[page.index("Ledger chain"):page.index("Documents against")]
+    # without its anchor the keyed hashes read as SHA-256 links that do not match: broken at the first entry
+    assert "Broken at entry" in chain_card and "INV/2026/00001" in chain_card, chain_card
+    home = browser.get("/").get_data(as_text=True)
+    assert "Broken" in home and "NOT keyed" in home
