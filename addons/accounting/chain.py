@@ -117,8 +117,9 @@ def link_state(index: int) -> tuple[str | None, bytes | None]:
             db.session.execute(_ANCHORS.insert().values(chain_index=0, hash="", mac=anchor_mac(key, 0, ""),
                                                         created_at=utcnow()))
             return prev, key
-        raise LedgerKeyError("The ledger's chain is not keyed: it has no anchor. Run `python run.py ledger anchor` "
-                             "once to key it (after `ledger verify` says it is intact).")
+        raise LedgerKeyError("The ledger's chain has entries but no keyed anchor: it was run without a ledger key, "
+                             "or its anchor was removed. Nothing is posted until it is keyed (`python run.py ledger "
+                             "anchor --help`).")
     if key is None:
         raise LedgerKeyError("The ledger's chain is keyed but no ledger key is set (KONTOR_LEDGER_KEY); set the key "
                              "it was keyed with, then post.")
@@ -223,8 +224,8 @@ def verify(chunk: int = CHUNK, jobs: int = 1) -> dict:
     if stray:
         return _broken(checked, "it is not in the chain", stray.id, stray.number, keyed=keyed)
     if not keyed and key is not None and checked:
-        return _broken(checked, "the chain is not keyed: it has no anchor (removed, or this ledger was never "
-                                "keyed: `python run.py ledger anchor` keys it)")
+        return _broken(checked, "the chain is not keyed: it has no anchor (removed, or this ledger was run "
+                                "without a key: see `python run.py ledger anchor --help`)")
     return {"ok": True, "entries_checked": checked, "keyed": keyed, "first_broken": None}
 
 
@@ -361,16 +362,24 @@ def unkeyed_end(conn) -> int:
     return low
 
 
-def ensure_anchor() -> bool:
+def ensure_anchor(key_entries: bool = False) -> bool:
     """Key an unkeyed chain at its current last entry (``run.py ledger anchor``), under the chain's lock; the
     caller commits. Returns whether an anchor was made. Refuses when there is no key, or the unkeyed chain does
-    not verify (an anchor would vouch for what was changed)."""
+    not verify (an anchor would vouch for what was changed), or, unless ``key_entries``, when it has entries: a
+    ledger is anchored by its migration, so entries without an anchor are either a ledger run without a key on
+    purpose or a keyed ledger whose anchor was removed and chain rewritten, which only a person can tell apart."""
     key = ledger_key()
     if key is None:
         raise LedgerKeyError("No ledger key is set (KONTOR_LEDGER_KEY): the chain cannot be keyed.")
     sequences.take(CHAIN_CODE, CHAIN_DATE, count=0)  # the chain's lock: no posting between our read and write
     if db.session.scalar(select(func.count()).select_from(_ANCHORS)):
         return False
+    if not key_entries and db.session.scalar(select(func.count()).select_from(_ENTRIES)
+                                             .where(_ENTRIES.c.chain_index.is_not(None))):
+        raise LedgerKeyError("The chain has entries but no anchor. If this ledger was run without a ledger key on "
+                             "purpose, key it now with `python run.py ledger anchor --key-unkeyed-chain`. If it was "
+                             "keyed, its anchor was removed and the chain may have been rewritten: compare it with a "
+                             "kept head (`ledger verify --anchor`) or restore a backup; do not key it.")
     unkeyed = verify()
     if unkeyed["first_broken"] and "not keyed" not in unkeyed["first_broken"]["reason"]:
         raise LedgerKeyError(f"The chain does not verify ({unkeyed['first_broken']['reason']}); it is not keyed over "

@@ -58,12 +58,16 @@ def verify(jobs, head):
 
 
 @ledger.command("anchor")
-def anchor():
+@click.option("--key-unkeyed-chain", is_flag=True,
+              help="Key a chain whose entries were posted without a ledger key (KONTOR_LEDGER_KEY empty), at its "
+                   "last entry. Only for a ledger run without a key on purpose: on a keyed ledger, a missing anchor "
+                   "means someone removed it.")
+def anchor(key_unkeyed_chain):
     """Print the chain's head signed with the ledger key (keep the line elsewhere; `ledger verify --anchor LINE`
-    checks it). Keys an unkeyed chain first, when it verifies."""
+    checks it). An empty chain with no anchor is keyed first."""
     from core.errors import DomainError
     try:
-        if chain.ensure_anchor():
+        if chain.ensure_anchor(key_entries=key_unkeyed_chain):
             db.session.commit()
             click.echo("The chain is now keyed from its last entry.", err=True)
         else:

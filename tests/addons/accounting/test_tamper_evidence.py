@@ -314,3 +314,30 @@ def test_the_period_close_page_and_the_dashboard_show_what_verify_finds(ledger, 
     assert "Broken at entry" in chain_card and "INV/2026/00001" in chain_card, chain_card
     home = browser.get("/").get_data(as_text=True)
     assert "Broken" in home and "NOT keyed" in home
+
+
+def test_a_chain_without_anchor_is_keyed_only_on_purpose(books, ctx, app):
+    """Entries posted without a key (KONTOR_LEDGER_KEY empty) and no anchor: posting with a key is refused, and
+    `ledger anchor` keys the chain only when told it was unkeyed on purpose (a removed anchor looks the same)."""
+    from addons.accounting import chain
+    db.session.execute(text("DELETE FROM accounting_chain_anchors"))
+    db.session.commit()
+    app.config["LEDGER_KEY"] = ""
+    try:
+        books.invoice(on="2026-03-02")
+        assert chain.verify() == {"ok": True, "entries_checked": 1, "keyed": False, "first_broken": None}
+        assert "NOT keyed" in _cli(app, "ledger", "verify", "--jobs", "1").stdout
+    finally:
+        app.config["LEDGER_KEY"] = "test-ledger-key"
+    draft = books.draft(on="2026-03-03")
+    r = books.office.post(f"/invoices/{draft['id']}/post")
+    assert r.status_code == 409 and r.json["error"]["code"] == "ledger_key", r.json
+    assert chain.verify()["ok"] is False  # with a key, a chain with entries and no anchor is not ok
+    refused = _cli(app, "ledger", "anchor")
+    assert refused.exit_code == 1 and "--key-unkeyed-chain" in refused.stderr and refused.stdout == ""
+    keyed = _cli(app, "ledger", "anchor", "--key-unkeyed-chain")
+    assert keyed.exit_code == 0 and keyed.stdout.startswith("kontor-ledger-head index=1 "), keyed.stderr
+    assert books.office.post(f"/invoices/{draft['id']}/post").status_code == 200
+    db.session.commit()
+    assert chain.verify() == {"ok": True, "entries_checked": 2, "keyed": True, "first_broken": None}
+    assert _cli(app, "ledger", "verify", "--jobs", "1", "--anchor", keyed.stdout.strip()).exit_code == 0
