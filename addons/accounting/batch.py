@@ -3,8 +3,9 @@ documents.invoice_posted + services.post_entry, written set-based.
 
 Per batch: the mapping read once; the lock date checked for every date; entry numbers reserved once per year
 (core.sequences.take(count=n)) and chain places once (chain.CHAIN_CODE); hashes computed in Python in chain order
-with chain.canonical/chain.digest (keyed: chain.link_state); entries inserted as drafts (the triggers refuse lines on a posted entry), their
-lines bulk-inserted, then one UPDATE posts them; the invoices get their journal_entry_id in one bulk update (core.bulk).
+with chain.canonical/chain.digest, keyed as chain.link_state says; entries inserted as drafts (the triggers refuse
+lines on a posted entry), their lines bulk-inserted, then one UPDATE posts them; the invoices get their
+journal_entry_id in one bulk update (core.bulk).
 """
 from __future__ import annotations
 

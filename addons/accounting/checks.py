@@ -117,7 +117,8 @@ WITH e AS (
 ),
 d AS (
     SELECT p.id, p.direction, p.reference, p.amount, p.partner_id, p.date, p.created_at, p.journal_entry_id,
-           CASE WHEN p.direction = 'outbound' THEN -1 ELSE 1 END AS sign, COALESCE(m.journal_code, 'BNK') AS method_journal,
+           CASE WHEN p.direction = 'outbound' THEN -1 ELSE 1 END AS sign,
+           COALESCE(m.journal_code, 'BNK') AS method_journal,
            e.entry_id, e.entry_date, e.journal, e.receivable, e.receivable_lines, e.partner_min, e.partner_max,
            e.no_partner, e.money, e.other_lines
     FROM payments_payments p
