@@ -34,6 +34,22 @@ def base_url() -> str:
 
 
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE / 'kontor.db'}"
+def _ledger_key() -> str:
+    """The key of the ledger's hash chain (addons/accounting/chain.py): ``KONTOR_LEDGER_KEY``, else one generated
+    once into instance/ledger_key (mode 0600). Never the session key: that one may be rotated, and a chain keyed
+    with it would no longer verify. Kept outside the database, so a copy of the database alone cannot re-sign a
+    changed ledger; in production set it in the environment, the same on every node (docs/reliability.md)."""
+    key = os.environ.get("KONTOR_LEDGER_KEY")
+    if key is not None:
+        return key.strip()
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "ledger_key"
+    if not path.exists():
+        # Created 0600 from the start (not chmod after writing: the key is never readable by others).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 class Config:
@@ -83,6 +99,7 @@ class Config:
         self.SECRET_KEY = _secret_key()
         if self.SQLALCHEMY_DATABASE_URI == DEFAULT_DATABASE_URL:
             INSTANCE.mkdir(exist_ok=True)  # the default database's folder; a configured one must exist (core.db)
+        self.LEDGER_KEY = _ledger_key()
 
 
 class TestConfig(Config):
@@ -93,6 +110,7 @@ class TestConfig(Config):
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = "test-secret-key"
+        self.LEDGER_KEY = "test-ledger-key"
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = database_url
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
