@@ -15,14 +15,18 @@ from typing import Any, Callable
 import pluggy
 
 from core import hookspecs as kernel_hookspecs
+from core.errors import StartupError
 from core.manifest import Manifest, ManifestError, read_manifest
 
 BUILTIN_ADDONS = Path(__file__).resolve().parent.parent / "addons"
 EXTERNAL_PACKAGE = "kontor_addons"
 
 
-class AddonError(Exception):
-    """Start-up refused: a missing dependency, a cycle, a bad manifest, a stray hook."""
+class AddonError(StartupError):
+    """Start-up refused: a missing dependency, a cycle, a bad manifest, a stray hook.
+
+    A StartupError, so ``run.py``, gunicorn and the tools print its one line and exit 1 instead of a traceback.
+    """
 
 
 class KernelFrozen(AddonError):
