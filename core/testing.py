@@ -31,8 +31,8 @@ import re
 import shutil
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -56,9 +56,8 @@ def _addon_folders_of(arg: str) -> list[Path]:
     for folder in (path, *path.parents):
         if (folder / "__manifest__.py").is_file():
             return [folder.parent]
-    if path.is_dir():
-        if any((child / "__manifest__.py").is_file() for child in path.iterdir() if child.is_dir()):
-            return [path]
+    if path.is_dir() and any((child / "__manifest__.py").is_file() for child in path.iterdir() if child.is_dir()):
+        return [path]
     return []
 
 

@@ -15,8 +15,15 @@ import pytest
 # line is then a no-op, and loads it where Kontor is not installed in the venv.
 pytest_plugins = ["core.testing"]
 
-from core.testing import (PASSWORD, PG_URL, ApiClient, Browser, Databases, csrf_from,  # noqa: E402,F401
-                          make_user)
+from core.testing import (  # noqa: F401  (the suite's modules import these from here)
+    PASSWORD,
+    PG_URL,
+    ApiClient,
+    Browser,
+    Databases,
+    csrf_from,
+    make_user,
+)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.api import API_PREFIX  # noqa: E402
-from core.app import create_app  # noqa: E402
-from core.config import ROOT, TestConfig  # noqa: E402
-from core.models import ROLES  # noqa: E402
+from core.api import API_PREFIX
+from core.app import create_app
+from core.config import ROOT, TestConfig
+from core.models import ROLES
 
 TARGET = ROOT / "docs" / "reference" / "api.md"
 METHODS = ("get", "post", "put", "patch", "delete")

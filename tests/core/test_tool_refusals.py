@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _run(args: list[str], tmp_path: Path, addons: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "KONTOR_DATABASE_URL": f"sqlite:///{tmp_path / 'kontor.db'}", "KONTOR_SECRET_KEY": "test",
            "KONTOR_ADDONS": addons}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, *args], check=False, cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
 
 
 def _addon(folder: Path, name: str, depends: list[str]) -> None:
