@@ -247,7 +247,7 @@ def require(*permissions: str, **by_method: str | tuple[str, ...]):
     ``by_method`` adds permissions for one HTTP method of a route that serves several, e.g.
     ``require("settings.read", POST="settings.write")``: everyone who may read the page may GET it, only those who
     may also write may POST it. The whole rule sits in the guard, none of it inside the view, so the access-matrix
-    test and the API.md role table see all of it.
+    test and the permission table of docs/reference/api.md (tools/api_reference.py) see all of it.
     """
     extra = {method.upper(): (needed,) if isinstance(needed, str) else tuple(needed)
              for method, needed in by_method.items()}

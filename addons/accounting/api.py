@@ -1,4 +1,4 @@
-"""accounting's JSON API (API.md: Accounting)."""
+"""accounting's JSON API (docs/api.md, "Accounting")."""
 from __future__ import annotations
 
 from flask import Response, stream_with_context

@@ -1,4 +1,4 @@
-"""invoicing's JSON API (API.md: Taxes, products; Invoices and credit notes; partner balance)."""
+"""invoicing's JSON API (docs/api.md, "Invoicing": taxes, products, invoices and credit notes, partner balance)."""
 from __future__ import annotations
 
 from flask import Response

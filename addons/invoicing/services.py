@@ -130,7 +130,7 @@ def _refresh_balance(invoice: Invoice) -> None:
 
 
 def payment_state(invoice: Invoice) -> str:
-    """API.md: not_paid while nothing is settled; partial while 0 < due < total; paid / credited at zero."""
+    """docs/api.md (Invoicing): not_paid while nothing is settled; partial while 0 < due < total; paid / credited at zero."""
     if invoice.amount_due <= 0 and invoice.amount_total > 0:
         return "paid" if invoice.amount_paid > 0 else "credited"
     if invoice.amount_due < invoice.amount_total:
@@ -163,7 +163,7 @@ def _line_values(values: dict, existing: InvoiceLine | None = None) -> dict:
 
 
 def _apply_lines(invoice: Invoice, lines: list[dict]) -> None:
-    """API.md's rule: an item with ``id`` keeps and changes that line, one without adds a line, others go."""
+    """The rule of docs/api.md (PATCH /invoices/{id}): an item with ``id`` keeps and changes that line, one without adds a line, others go."""
     by_id = {l.id: l for l in invoice.lines}
     keep: list[InvoiceLine] = []
     for position, item in enumerate(lines, start=1):
@@ -219,7 +219,7 @@ def create_invoice(partner_id: int, lines: list[dict] | None = None, invoice_dat
 
 
 def update_invoice(invoice: Invoice, **values) -> Invoice:
-    """Change a draft's fields; ``lines`` replaces the lines as API.md says. Totals are recomputed."""
+    """Change a draft's fields; ``lines`` replaces the lines as docs/api.md says. Totals are recomputed."""
     _ensure_draft(invoice, "change")
     if values.get("work") is not None and not invoice.is_credit_note:
         raise ValidationError("Only a credit note says what becomes of the work it credits.",

@@ -13,7 +13,7 @@ the test's own fault, never expected), anything else ``status_<code>``. A route 
 outcome that differs, fails the test.
 
 To rebuild the table after adding routes: ``KONTOR_WRITE_ACCESS_MATRIX=1 pytest tests/security/test_access_matrix.py``,
-then review every changed line against API.md's role table before committing it.
+then review every changed line against the roles of docs/api.md and the permission table of docs/reference/api.md before committing it.
 """
 from __future__ import annotations
 
