@@ -92,7 +92,7 @@ class Me(MethodView):
 
 
 class Timestamp(ma.fields.AwareDateTime):
-    """ISO 8601 with its offset (API.md), also for SQLite, which gives timestamps back without one (they are UTC)."""
+    """ISO 8601 with its offset (docs/api.md), also for SQLite, which gives timestamps back without one (they are UTC)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is not None and value.tzinfo is None:

@@ -409,7 +409,7 @@ def on_lines_credited(credit_note: Invoice) -> None:
                 audit.record(order, "cancelled", f"credit note {credit_note.number}")
             continue
         recount(order)
-        if order.state == "invoiced" and _anything_to_bill(order):  # API.md: work given back → done again
+        if order.state == "invoiced" and _anything_to_bill(order):  # docs/api.md: work given back → done again
             transition(order, "done", TRANSITIONS, "service order")
             order.invoice_id = None
             audit.record(order, "credited", f"credit note {credit_note.number}: billable again")

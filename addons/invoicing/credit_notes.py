@@ -22,7 +22,7 @@ from . import services
 from .models import Invoice, InvoiceLine
 
 MODES = ("draft", "cancel", "modify")
-# What becomes of the hours and parts a credit note gives back (API.md v1.1 ``work``); origins that bill per line
+# What becomes of the hours and parts a credit note gives back (docs/api.md, ``work``); origins that bill per line
 # (field_service) read ``credit_note.work`` when it is posted (hook invoicing_lines_credited).
 WORK = {
     "billed": "The work stays billed: nothing of it is invoiced again. For a price cut, a goodwill gesture, "

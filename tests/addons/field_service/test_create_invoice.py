@@ -80,7 +80,7 @@ def test_a_credit_note_makes_what_it_gives_back_billable_again(api, shop):
     shop.office.post(f"/invoices/{inv['id']}/post")
     urgent_line = inv["lines"][1]
     # Give back 1 of the 1.5 urgent hours to be billed again (work: bill_again): 1 h is billable again, so the
-    # order is done again (API.md v1.1) and both the single call and the batch pick it up.
+    # order is done again (docs/api.md) and both the single call and the batch pick it up.
     r = shop.office.post(f"/invoices/{inv['id']}/credit-notes",
                          json={"lines": [{"line_id": urgent_line["id"], "quantity": "1"}], "work": "bill_again"})
     assert r.status_code == 201, r.json

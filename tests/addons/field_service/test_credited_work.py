@@ -1,4 +1,4 @@
-"""What becomes of credited work (API.md v1.1 ``work``): a credit note no longer puts the order's hours and parts
+"""What becomes of credited work (docs/api.md, ``work``): a credit note no longer puts the order's hours and parts
 back on "to invoice" unless it says so.
 
 Before: crediting an invoice made from a service order (whole, ``mode: cancel``, or some lines) gave its work back
