@@ -172,9 +172,8 @@ def facturx_xml(invoice: Invoice) -> bytes:
         tax.calculated_amount = row["tax"]
         tax.basis_amount = row["base"]
         tax.type_code = "VAT"
+        # Z (zero rated) carries no exemption reason: BR-Z-10 refuses one (only E, AE, K, G, O have them)
         tax.category_code = _category(row["rate"])
-        if row["rate"] <= 0:
-            tax.exemption_reason = "Zero rated"
         tax.rate_applicable_percent = row["rate"]
         settlement.trade_tax.add(tax)
 
@@ -185,7 +184,9 @@ def facturx_xml(invoice: Invoice) -> bytes:
     summation.tax_basis_total = invoice.amount_untaxed
     summation.tax_total = (invoice.amount_tax, currency)
     summation.grand_total = invoice.amount_total
-    summation.prepaid_total = invoice.amount_paid + invoice.amount_credited
+    # BR-CO-16: due = total - prepaid. What was paid or credited beyond the total is the customer's credit, not
+    # part of this document, so the prepaid amount stops at the total (a paid invoice later credited is one).
+    summation.prepaid_total = invoice.amount_total - invoice.amount_due
     summation.due_amount = invoice.amount_due
     return doc.serialize(schema="FACTUR-X_EN16931")
 

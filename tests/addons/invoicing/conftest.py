@@ -36,3 +36,12 @@ class Setup:
 def setup(api):
     """Labour 2 h × 60 (VAT 20 %) = 144.00 and 4 valves × 25 (VAT 10 %) = 110.00: a draft totals 254.00."""
     return Setup(api("back_office"))
+
+
+
+@pytest.fixture(scope="session")
+def en16931_cii():
+    """The CEN EN 16931 rules for CII, compiled once per test session (tests/einvoice.py); without the rules
+    folder a skip that says how to set it, under CI a failure."""
+    from tests.einvoice import load_validator
+    return load_validator("cii")
