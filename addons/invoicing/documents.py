@@ -15,6 +15,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 
 from core import audit
+from core import company as company_rules
 from core.errors import DomainError, ValidationError
 from core.extensions import db
 from core.models import company, utcnow
@@ -98,6 +99,9 @@ def facturx_xml(invoice: Invoice) -> bytes:
 
     if invoice.state != "posted":
         raise DomainError("Only a posted invoice has a Factur-X document; post it first.", code="not_posted")
+    # EN 16931 rejects an invoice whose seller has no VAT ID (BR-S-02) or no identifier at all (BR-CO-26):
+    # refuse it here (409 seller_identifiers_missing) rather than hand the customer a document their system bounces.
+    company_rules.require_seller_identifiers()
     settings = company()
     partner = invoice.partner
     currency = invoice.currency

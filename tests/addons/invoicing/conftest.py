@@ -39,6 +39,21 @@ def setup(api):
 
 
 
+SELLER = {"name": "Kontor Services SARL", "vat_id": "FR40303265045", "siren": "303265045",
+          "street": "12 rue des Artisans", "zip": "69002", "city": "Lyon", "country": "FR",
+          "iban": "FR76 3000 6000 0112 3456 7890 189"}
+
+
+@pytest.fixture
+def seller(api):
+    """A seller EN 16931 accepts, set through PATCH /company: VAT ID and SIREN (BR-S-02, BR-CO-26), an address,
+    an IBAN. Without it a Factur-X is refused (409 seller_identifiers_missing)."""
+    r = api("admin").patch("/company", json=SELLER)
+    assert r.status_code == 200, r.json
+    assert r.json["missing_for_einvoice"] == {}
+    return r.json
+
+
 @pytest.fixture(scope="session")
 def en16931_cii():
     """The CEN EN 16931 rules for CII, compiled once per test session (tests/einvoice.py); without the rules

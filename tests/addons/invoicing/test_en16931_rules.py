@@ -12,23 +12,10 @@ import pytest
 from facturx import get_xml_from_pdf, xml_check_xsd
 from lxml import etree
 
-from core.extensions import db
-from core.models import company
 from tests import einvoice
 
 NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
       "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
-
-
-@pytest.fixture
-def seller(app):
-    """A seller EN 16931 accepts: VAT id and SIREN (BR-S-02, BR-CO-26), a full address and an IBAN."""
-    with app.app_context():
-        row = company()
-        row.name, row.vat_id, row.siren = "Kontor Services SARL", "FR40303265045", "303265045"
-        row.street, row.zip, row.city, row.country = "12 rue des Artisans", "69002", "Lyon", "FR"
-        row.iban = "FR76 3000 6000 0112 3456 7890 189"
-        db.session.commit()
 
 
 def _xml(setup, invoice_id: int) -> bytes:

@@ -69,7 +69,7 @@ def test_fetcher_refuses_everything_but_data_urls():
     assert response is not None
 
 
-def test_facturx_is_pdfa3_with_valid_en16931_xml(setup):
+def test_facturx_is_pdfa3_with_valid_en16931_xml(setup, seller):
     inv = setup.posted()
     r = setup.api.get(f"/invoices/{inv['id']}/facturx")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
@@ -91,7 +91,7 @@ def test_facturx_is_pdfa3_with_valid_en16931_xml(setup):
     assert b"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in xmp and b"EN 16931" in xmp
 
 
-def test_facturx_of_a_credit_note_is_381_and_refers_to_the_invoice(setup):
+def test_facturx_of_a_credit_note_is_381_and_refers_to_the_invoice(setup, seller):
     inv = setup.posted()
     note = setup.api.post(f"/invoices/{inv['id']}/credit-notes", json={"mode": "cancel"}).json
     r = setup.api.get(f"/invoices/{note['id']}/facturx")
