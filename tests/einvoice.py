@@ -101,6 +101,7 @@ class Validator:
 
     def __init__(self, syntax: str = "cii"):
         from saxonche import PySaxonProcessor
+        self.syntax = syntax
         self.path = rules_file(syntax)
         self._processor = PySaxonProcessor(license=False)
         self._executable = self._processor.new_xslt30_processor().compile_stylesheet(

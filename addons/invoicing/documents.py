@@ -72,9 +72,9 @@ def title(invoice: Invoice) -> str:
     return f"{kind} {invoice.number}" if invoice.number else f"Draft {kind.lower()}"
 
 
-def filename(invoice: Invoice, suffix: str = "") -> str:
+def filename(invoice: Invoice, suffix: str = "", ext: str = "pdf") -> str:
     base = (invoice.number or f"draft-{invoice.id}").replace("/", "-")
-    return f"{base}{suffix}.pdf"
+    return f"{base}{suffix}.{ext}"
 
 
 def render_pdf(invoice: Invoice, pdf_variant: str | None = None) -> bytes:
@@ -84,8 +84,15 @@ def render_pdf(invoice: Invoice, pdf_variant: str | None = None) -> bytes:
 
 
 # -- Factur-X ---------------------------------------------------------------------------------------------------
-def _category(rate: Decimal) -> str:
+def vat_category(rate: Decimal) -> str:
+    """EN 16931 VAT category (BT-118/BT-151): S standard rate, Z zero rated (no exemption reason, BR-Z-10)."""
     return "S" if rate > 0 else "Z"
+
+
+def prepaid_amount(invoice: Invoice) -> Decimal:
+    """BT-113. BR-CO-16: due = total - prepaid. What was paid or credited beyond the total is the customer's credit,
+    not part of this document, so the prepaid amount stops at the total (a paid invoice later credited is one)."""
+    return invoice.amount_total - invoice.amount_due
 
 
 def facturx_xml(invoice: Invoice) -> bytes:
@@ -166,7 +173,7 @@ def facturx_xml(invoice: Invoice) -> bytes:
         unit = (line.product.unit if line.product else "").lower()
         item.delivery.billed_quantity = (line.quantity, UNIT_CODES.get(unit, "C62"))
         item.settlement.trade_tax.type_code = "VAT"
-        item.settlement.trade_tax.category_code = _category(line.tax_rate)
+        item.settlement.trade_tax.category_code = vat_category(line.tax_rate)
         item.settlement.trade_tax.rate_applicable_percent = line.tax_rate
         item.settlement.monetary_summation.total_amount = line.amount_untaxed
         doc.trade.items.add(item)
@@ -177,7 +184,7 @@ def facturx_xml(invoice: Invoice) -> bytes:
         tax.basis_amount = row["base"]
         tax.type_code = "VAT"
         # Z (zero rated) carries no exemption reason: BR-Z-10 refuses one (only E, AE, K, G, O have them)
-        tax.category_code = _category(row["rate"])
+        tax.category_code = vat_category(row["rate"])
         tax.rate_applicable_percent = row["rate"]
         settlement.trade_tax.add(tax)
 
@@ -188,11 +195,14 @@ def facturx_xml(invoice: Invoice) -> bytes:
     summation.tax_basis_total = invoice.amount_untaxed
     summation.tax_total = (invoice.amount_tax, currency)
     summation.grand_total = invoice.amount_total
-    # BR-CO-16: due = total - prepaid. What was paid or credited beyond the total is the customer's credit, not
-    # part of this document, so the prepaid amount stops at the total (a paid invoice later credited is one).
-    summation.prepaid_total = invoice.amount_total - invoice.amount_due
+    summation.prepaid_total = prepaid_amount(invoice)
     summation.due_amount = invoice.amount_due
     return doc.serialize(schema="FACTUR-X_EN16931")
+
+
+def ubl_xml(invoice: Invoice) -> bytes:
+    from .ubl import ubl_xml as build
+    return build(invoice)
 
 
 def facturx_pdf(invoice: Invoice) -> bytes:

@@ -60,3 +60,16 @@ def en16931_cii():
     folder a skip that says how to set it, under CI a failure."""
     from tests.einvoice import load_validator
     return load_validator("cii")
+
+
+@pytest.fixture(scope="session")
+def en16931_ubl():
+    """The same rules for UBL 2.1 (EN16931-UBL-validation.xslt), compiled once per test session."""
+    from tests.einvoice import load_validator
+    return load_validator("ubl")
+
+
+@pytest.fixture(params=["cii", "ubl"])
+def rules(request):
+    """Each case twice: the Factur-X CII and the UBL 2.1 document, each against its syntax's rules."""
+    return request.getfixturevalue(f"en16931_{request.param}")

@@ -15,10 +15,43 @@ from lxml import etree
 from tests import einvoice
 
 NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
-      "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
+      "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+      "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+      "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
+# What the assertions read, in each syntax.
+PATHS = {
+    "cii": {"total": ".//ram:GrandTotalAmount", "prepaid": ".//ram:TotalPrepaidAmount",
+            "due": ".//ram:DuePayableAmount", "type": ".//rsm:ExchangedDocument/ram:TypeCode",
+            "categories": ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode",
+            "quantities": ".//ram:BilledQuantity",
+            "credited": ".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID",
+            "buyer_vat": ".//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID"},
+    "ubl": {"total": "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount", "prepaid": "cac:LegalMonetaryTotal/cbc:PrepaidAmount",
+            "due": "cac:LegalMonetaryTotal/cbc:PayableAmount", "type": "cbc:InvoiceTypeCode|cbc:CreditNoteTypeCode",
+            "categories": "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID",
+            "quantities": "*/cbc:InvoicedQuantity|*/cbc:CreditedQuantity",
+            "credited": "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID",
+            "buyer_vat": "cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID"},
+}
 
 
-def _xml(setup, invoice_id: int) -> bytes:
+class Doc:
+    def __init__(self, syntax: str, xml: bytes):
+        self.syntax, self.xml, self.root = syntax, xml, etree.fromstring(xml)
+
+    def all(self, key: str) -> list[str]:
+        return [node.text for node in self.root.xpath(PATHS[self.syntax][key], namespaces=NS)]
+
+    def get(self, key: str) -> str | None:
+        found = self.all(key)
+        return found[0] if found else None
+
+
+def _xml(setup, invoice_id: int, syntax: str = "cii") -> bytes:
+    if syntax == "ubl":
+        r = setup.api.get(f"/invoices/{invoice_id}/ubl")
+        assert r.status_code == 200 and r.mimetype == "application/xml", r.get_data(as_text=True)[:500]
+        return r.data
     r = setup.api.get(f"/invoices/{invoice_id}/facturx")
     assert r.status_code == 200, r.get_data(as_text=True)[:500]
     _, xml = get_xml_from_pdf(r.data, check_xsd=False)
@@ -26,19 +59,15 @@ def _xml(setup, invoice_id: int) -> bytes:
     return xml
 
 
-def _check(validator, setup, invoice_id: int) -> etree._Element:
-    xml = _xml(setup, invoice_id)
+def _check(validator, setup, invoice_id: int) -> Doc:
+    xml = _xml(setup, invoice_id, validator.syntax)
     report = validator.validate(xml)
-    print(f"EN 16931 (CII) invoice {invoice_id}: {report.summary()}")
+    print(f"EN 16931 ({validator.syntax.upper()}) document {invoice_id}: {report.summary()}")
     for item in report.warnings:
         warnings.warn(f"EN 16931 warning {item}", stacklevel=2)
     assert report.rules_fired > 50, "the rules did not run over the document"
     assert not report.errors, report.summary() + "\n" + xml.decode()
-    return etree.fromstring(xml)
-
-
-def _total(root, tag: str) -> str:
-    return root.findtext(f".//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:{tag}", namespaces=NS)
+    return Doc(validator.syntax, xml)
 
 
 def _pay(setup, invoice_id: int, amount: str) -> None:
@@ -47,98 +76,95 @@ def _pay(setup, invoice_id: int, amount: str) -> None:
     assert r.status_code == 201, r.json
 
 
-def test_the_rules_run_and_catch_a_broken_document(en16931_cii, setup, seller):
+def test_the_rules_run_and_catch_a_broken_document(rules, setup, seller):
     """The validator can fail: a document whose total does not add up breaks BR-CO-15."""
     inv = setup.posted()
-    xml = _xml(setup, inv["id"]).replace(b"<ram:GrandTotalAmount>254.00<", b"<ram:GrandTotalAmount>254.01<")
-    report = en16931_cii.validate(xml)
+    xml = _xml(setup, inv["id"], rules.syntax)
+    tag = b"ram:GrandTotalAmount>" if rules.syntax == "cii" else b'cbc:TaxInclusiveAmount currencyID="EUR">'
+    assert tag + b"254.00<" in xml
+    report = rules.validate(xml.replace(tag + b"254.00<", tag + b"254.01<"))
     assert "BR-CO-15" in {a.id for a in report.errors}
 
 
-def test_one_tax_rate(en16931_cii, setup, seller):
+def test_one_tax_rate(rules, setup, seller):
     inv = setup.posted(lines=[{"product_id": setup.labour["id"], "quantity": "3"}])
-    root = _check(en16931_cii, setup, inv["id"])
-    assert _total(root, "GrandTotalAmount") == "216.00"
+    doc = _check(rules, setup, inv["id"])
+    assert doc.get("total") == "216.00"
 
 
-def test_several_tax_rates(en16931_cii, setup, seller):
+def test_several_tax_rates(rules, setup, seller):
     inv = setup.posted()
-    root = _check(en16931_cii, setup, inv["id"])
-    rates = root.findall(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=NS)
-    assert len(rates) == 2
+    doc = _check(rules, setup, inv["id"])
+    assert doc.all("categories") == ["S", "S"]
 
 
-def test_a_zero_rated_line(en16931_cii, setup, seller):
+def test_a_zero_rated_line(rules, setup, seller):
     zero = setup.api.post("/taxes", json={"name": "VAT 0%", "rate": "0"}).json
     product = setup.api.post("/products", json={"code": "BOOK", "name": "Manual", "type": "part",
                                                 "unit_price": "12.00", "tax_id": zero["id"]}).json
     inv = setup.posted(lines=[{"product_id": setup.labour["id"], "quantity": "1"},
                               {"product_id": product["id"], "quantity": "2"}])
-    root = _check(en16931_cii, setup, inv["id"])
-    codes = {t.findtext("ram:CategoryCode", namespaces=NS) for t in
-             root.findall(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=NS)}
-    assert codes == {"S", "Z"}
+    doc = _check(rules, setup, inv["id"])
+    assert sorted(doc.all("categories")) == ["S", "Z"]
 
 
-def test_a_line_without_tax(en16931_cii, setup, seller):
+def test_a_line_without_tax(rules, setup, seller):
     inv = setup.posted(lines=[{"description": "Deposit handling", "quantity": "1", "unit_price": "15.00",
                                "tax_id": None}])
-    _check(en16931_cii, setup, inv["id"])
+    _check(rules, setup, inv["id"])
 
 
-def test_quantities_with_three_decimals(en16931_cii, setup, seller):
+def test_quantities_with_three_decimals(rules, setup, seller):
     inv = setup.posted(lines=[{"product_id": setup.labour["id"], "quantity": "1.125"},
                               {"product_id": setup.part["id"], "quantity": "2.333"}])
-    root = _check(en16931_cii, setup, inv["id"])
-    quantities = [Decimal(q.text) for q in root.findall(".//ram:BilledQuantity", namespaces=NS)]
+    doc = _check(rules, setup, inv["id"])
+    quantities = [Decimal(q) for q in doc.all("quantities")]
     assert quantities == [Decimal("1.125"), Decimal("2.333")]
 
 
-def test_a_credit_note(en16931_cii, setup, seller):
+def test_a_credit_note(rules, setup, seller):
     inv = setup.posted()
     note = setup.api.post(f"/invoices/{inv['id']}/credit-notes",
                           json={"lines": [{"line_id": inv["lines"][0]["id"], "quantity": "1"}],
                                 "reason": "One hour not worked"}).json
     assert setup.api.post(f"/invoices/{note['id']}/post").status_code == 200
-    root = _check(en16931_cii, setup, note["id"])
-    assert root.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
-    # the invoice it credits is named (BT-25)
-    assert root.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == inv["number"]
+    doc = _check(rules, setup, note["id"])
+    assert doc.get("type") == "381"
+    assert doc.get("credited") == inv["number"]  # the invoice it credits is named (BT-25)
 
 
-def test_a_whole_credit_note_and_the_credited_invoice(en16931_cii, setup, seller):
+def test_a_whole_credit_note_and_the_credited_invoice(rules, setup, seller):
     inv = setup.posted()
     note = setup.api.post(f"/invoices/{inv['id']}/credit-notes", json={"mode": "cancel"}).json
-    _check(en16931_cii, setup, note["id"])
-    root = _check(en16931_cii, setup, inv["id"])  # the invoice, now credited: nothing is due on it
-    assert _total(root, "DuePayableAmount") == "0.00"
+    _check(rules, setup, note["id"])
+    doc = _check(rules, setup, inv["id"])  # the invoice, now credited: nothing is due on it
+    assert doc.get("due") == "0.00"
 
 
-def test_a_partly_paid_invoice(en16931_cii, setup, seller):
+def test_a_partly_paid_invoice(rules, setup, seller):
     inv = setup.posted()
     _pay(setup, inv["id"], "100.00")
-    root = _check(en16931_cii, setup, inv["id"])
-    assert _total(root, "TotalPrepaidAmount") == "100.00" and _total(root, "DuePayableAmount") == "154.00"
+    doc = _check(rules, setup, inv["id"])
+    assert doc.get("prepaid") == "100.00" and doc.get("due") == "154.00"
 
 
-def test_an_overpaid_invoice(en16931_cii, setup, seller):
+def test_an_overpaid_invoice(rules, setup, seller):
     inv = setup.posted()
     _pay(setup, inv["id"], "300.00")  # 46.00 becomes the customer's credit
-    root = _check(en16931_cii, setup, inv["id"])
-    assert _total(root, "DuePayableAmount") == "0.00"
+    doc = _check(rules, setup, inv["id"])
+    assert doc.get("due") == "0.00"
 
 
 @pytest.mark.parametrize("vat_id", ["FR32123456789", ""])
-def test_a_customer_with_and_without_a_vat_id(en16931_cii, setup, seller, vat_id):
+def test_a_customer_with_and_without_a_vat_id(rules, setup, seller, vat_id):
     partner = setup.api.post("/partners", json={"name": "Martin & Fils", "vat_id": vat_id, "street": "3 quai Est",
                                                 "zip": "69003", "city": "Lyon", "country": "FR"}).json
     inv = setup.posted(partner_id=partner["id"])
-    root = _check(en16931_cii, setup, inv["id"])
-    buyer_vat = root.findtext(".//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID", namespaces=NS)
-    assert buyer_vat == (vat_id or None)
+    doc = _check(rules, setup, inv["id"])
+    assert doc.get("buyer_vat") == (vat_id or None)
 
 
-def test_applied_customer_credit(en16931_cii, setup, seller):
+def test_applied_customer_credit(rules, setup, seller):
     first = setup.posted()
     _pay(setup, first["id"], "254.00")
     note = setup.api.post(f"/invoices/{first['id']}/credit-notes",
@@ -146,12 +172,12 @@ def test_applied_customer_credit(en16931_cii, setup, seller):
     setup.api.post(f"/invoices/{note['id']}/post")
     nxt = setup.posted(invoice_date="2026-03-05")
     assert nxt["credit_applied"] == "72.00"
-    root = _check(en16931_cii, setup, nxt["id"])
-    assert _total(root, "TotalPrepaidAmount") == "72.00" and _total(root, "DuePayableAmount") == "182.00"
-    _check(en16931_cii, setup, note["id"])
+    doc = _check(rules, setup, nxt["id"])
+    assert doc.get("prepaid") == "72.00" and doc.get("due") == "182.00"
+    _check(rules, setup, note["id"])
     # the first invoice, paid and then partly credited: paid + credited exceed its total, nothing is due (BR-CO-16)
-    root = _check(en16931_cii, setup, first["id"])
-    assert _total(root, "TotalPrepaidAmount") == "254.00" and _total(root, "DuePayableAmount") == "0.00"
+    doc = _check(rules, setup, first["id"])
+    assert doc.get("prepaid") == "254.00" and doc.get("due") == "0.00"
 
 
 @pytest.mark.parametrize("folder", [None, "/nonexistent/en16931"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.mark.parametrize("document", ["facturx", "ubl"])
 @pytest.mark.parametrize("clear, missing", [({"vat_id": "", "siren": ""}, {"vat_id", "siren"}),
                                             ({"siren": ""}, {"siren"}), ({"vat_id": ""}, {"vat_id"})])
-def test_facturx_without_seller_identifiers_is_refused(setup, seller, api, clear, missing):
+def test_einvoice_without_seller_identifiers_is_refused(setup, seller, api, clear, missing, document):
     inv = setup.posted()
     assert api("admin").patch("/company", json=clear).status_code == 200
-    r = setup.api.get(f"/invoices/{inv['id']}/facturx")
+    r = setup.api.get(f"/invoices/{inv['id']}/{document}")
     assert r.status_code == 409
     error = r.json["error"]
     assert error["code"] == "seller_identifiers_missing" and set(error["fields"]) == missing
@@ -18,9 +19,14 @@ def test_facturx_without_seller_identifiers_is_refused(setup, seller, api, clear
     assert setup.api.get(f"/invoices/{inv['id']}/pdf").status_code == 200  # the plain PDF is no e-invoice
 
 
-def test_facturx_of_a_seller_with_its_identifiers_is_served(setup, seller):
+def test_einvoice_of_a_seller_with_its_identifiers_is_served(setup, seller, api):
     inv = setup.posted()
     assert setup.api.get(f"/invoices/{inv['id']}/facturx").status_code == 200
+    assert setup.api.get(f"/invoices/{inv['id']}/ubl").status_code == 200
+    # a Belgian seller has no SIREN: its VAT ID is enough
+    assert api("admin").patch("/company", json={"country": "BE", "siren": "",
+                                                "vat_id": "BE0123456749"}).status_code == 200
+    assert setup.api.get(f"/invoices/{inv['id']}/ubl").status_code == 200
 
 
 def test_the_page_says_why_the_facturx_is_refused(setup, login):
