@@ -89,6 +89,14 @@ def vat_category(rate: Decimal) -> str:
     return "S" if rate > 0 else "Z"
 
 
+def quantity_and_price(line) -> tuple[Decimal, Decimal]:
+    """BT-129 and BT-146. EN 16931 refuses a negative net price (BR-27): a discount line (negative unit price) goes
+    out as a negative quantity at the positive price, which gives the same (negative) line amount."""
+    if line.unit_price < 0:
+        return -line.quantity, -line.unit_price
+    return line.quantity, line.unit_price
+
+
 def prepaid_amount(invoice: Invoice) -> Decimal:
     """BT-113. BR-CO-16: due = total - prepaid. What was paid or credited beyond the total is the customer's credit,
     not part of this document, so the prepaid amount stops at the total (a paid invoice later credited is one)."""
@@ -169,9 +177,10 @@ def facturx_xml(invoice: Invoice) -> bytes:
         item.product.name = (line.description or (line.product.name if line.product else "Item"))[:500]
         if line.product is not None:
             item.product.seller_assigned_id = line.product.code
-        item.agreement.net.amount = line.unit_price
+        quantity, price = quantity_and_price(line)
+        item.agreement.net.amount = price
         unit = (line.product.unit if line.product else "").lower()
-        item.delivery.billed_quantity = (line.quantity, UNIT_CODES.get(unit, "C62"))
+        item.delivery.billed_quantity = (quantity, UNIT_CODES.get(unit, "C62"))
         item.settlement.trade_tax.type_code = "VAT"
         item.settlement.trade_tax.category_code = vat_category(line.tax_rate)
         item.settlement.trade_tax.rate_applicable_percent = line.tax_rate

@@ -82,7 +82,7 @@ class _Writer:
 
 def ubl_xml(invoice: Invoice) -> bytes:
     """UBL 2.1 Invoice (type 380) or CreditNote (type 381), EN 16931 customization."""
-    from .documents import UNIT_CODES, prepaid_amount, tax_summary
+    from .documents import UNIT_CODES, prepaid_amount, quantity_and_price, tax_summary
 
     if invoice.state != "posted":
         raise DomainError("Only a posted invoice has a UBL document; post it first.", code="not_posted")
@@ -145,8 +145,9 @@ def ubl_xml(invoice: Invoice) -> bytes:
     for position, line in enumerate(invoice.lines, start=1):
         node = w.cac(root, "CreditNoteLine" if credit else "InvoiceLine")
         w.cbc(node, "ID", position)
+        quantity, price = quantity_and_price(line)
         unit = (line.product.unit if line.product else "").lower()
-        w.cbc(node, "CreditedQuantity" if credit else "InvoicedQuantity", _decimal(line.quantity),
+        w.cbc(node, "CreditedQuantity" if credit else "InvoicedQuantity", _decimal(quantity),
               unitCode=UNIT_CODES.get(unit, "C62"))
         w.amount(node, "LineExtensionAmount", line.amount_untaxed)
         item = w.cac(node, "Item")
@@ -154,5 +155,5 @@ def ubl_xml(invoice: Invoice) -> bytes:
         if line.product is not None:
             w.cbc(w.cac(item, "SellersItemIdentification"), "ID", line.product.code)
         w.tax_category(item, "ClassifiedTaxCategory", line.tax_rate)
-        w.amount(w.cac(node, "Price"), "PriceAmount", line.unit_price)
+        w.amount(w.cac(node, "Price"), "PriceAmount", price)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

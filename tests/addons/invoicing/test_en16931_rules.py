@@ -212,3 +212,14 @@ def test_the_svrl_report_sorts_fatal_and_warnings():
     report = einvoice.parse_svrl(svrl)
     assert [a.id for a in report.errors] == ["BR-01", "BR-02"] and [a.id for a in report.warnings] == ["BR-CL-23"]
     assert report.rules_fired == 1 and "specification identifier" in report.errors[0].text
+
+
+def test_a_discount_line_with_a_negative_price(rules, setup, seller):
+    """EN 16931 wants no negative price (BR-27): a discount goes out as a negative quantity at a positive price."""
+    inv = setup.posted(lines=[{"product_id": setup.labour["id"], "quantity": "2"},
+                              {"description": "Loyalty discount", "quantity": "1", "unit_price": "-10.00",
+                               "tax_id": setup.vat20["id"]}])
+    assert inv["amount_untaxed"] == "110.00"
+    doc = _check(rules, setup, inv["id"])
+    assert [Decimal(q) for q in doc.all("quantities")] == [Decimal(2), Decimal(-1)]
+    assert doc.get("total") == "132.00"
