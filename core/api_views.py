@@ -9,6 +9,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from core import accounts
+from core import company as company_rules
 from core import partners as partner_rules
 from core.api import Blueprint, ListArgs, list_schema, page
 from core.extensions import db
@@ -74,6 +75,47 @@ class PartnerItem(MethodView):
     @blp.response(200, PartnerSchema)
     def patch(self, data, partner_id):
         return partner_rules.update_partner(partner_rules.get_partner(partner_id), **data)
+
+
+class CompanySchema(ma.Schema):
+    """The seller on every document (API.md v1.1); ``missing_for_einvoice`` names what a Factur-X still lacks."""
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    email = ma.fields.String(validate=ma.validate.Length(max=200))
+    vat_id = ma.fields.String(validate=ma.validate.Length(max=40))
+    siren = ma.fields.String(validate=ma.validate.Length(max=20))
+    street = ma.fields.String(validate=ma.validate.Length(max=200))
+    zip = ma.fields.String(validate=ma.validate.Length(max=20))
+    city = ma.fields.String(validate=ma.validate.Length(max=100))
+    country = ma.fields.String(validate=ma.validate.Length(equal=2))
+    currency = ma.fields.String(validate=ma.validate.Length(equal=3))
+    iban = ma.fields.String(validate=ma.validate.Length(max=40))
+    missing_for_einvoice = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
+                                          dump_only=True)
+
+
+class CompanyPatchSchema(CompanySchema):
+    class Meta:
+        partial = True
+
+
+@blp.route("/company")
+class CompanyItem(MethodView):
+    @require("settings.read")
+    @blp.response(200, CompanySchema)
+    def get(self):
+        return _company_out(company_rules.get_company())
+
+    @require("settings.write")
+    @blp.arguments(CompanyPatchSchema(partial=True))
+    @blp.response(200, CompanySchema)
+    def patch(self, data):
+        return _company_out(company_rules.update_company(**data))
+
+
+def _company_out(row) -> dict:
+    out = {key: getattr(row, key) for key in company_rules.IDENTITY}
+    out["missing_for_einvoice"] = company_rules.missing_seller_identifiers(row)
+    return out
 
 
 class MeSchema(ma.Schema):

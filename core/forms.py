@@ -45,6 +45,8 @@ class CompanyForm(FlaskForm):
     zip = StringField("ZIP", validators=[Optional()])
     city = StringField("City", validators=[Optional()])
     country = StringField("Country", validators=[DataRequired(), Length(min=2, max=2), CountryCode()])
+    currency = StringField("Currency (ISO code)", validators=[DataRequired(), Length(min=3, max=3)],
+                           description="Every amount is in it; it cannot change once a document is posted.")
     iban = StringField("IBAN", validators=[Optional(), Length(max=40)])
     payment_terms_days = IntegerField("Payment terms (days)", validators=[NumberRange(min=0, max=365)])
     document_date_window_days = IntegerField(

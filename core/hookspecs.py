@@ -31,3 +31,10 @@ def kontor_importers():
     """Return a list of ``core.imports.Importer`` (CSV imports: ``python run.py import KIND FILE`` and a page).
 
     The importer's ``create(values)`` calls the addon's own service function; it may flush, never commit."""
+
+
+@hookspec
+def kontor_posted_documents():
+    """Return how many documents this addon has posted (numbered invoices, posted journal entries...), or 0.
+
+    The company's currency cannot change once any addon answers more than 0 (core.company.update_company)."""

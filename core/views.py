@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from core import accounts, audit, throttle
+from core import company as company_rules
 from core import partners as partner_rules
 from core.errors import DomainError
 from core.extensions import db
@@ -15,7 +16,7 @@ from core.forms import (CompanyForm, ConfirmForm, LoginForm, PartnerForm, Passwo
                         UserForm)
 from core.listing import ListSpec, order_by, paginate, register_list, sorted_query
 from core.models import AddonState, Partner, User, company, utcnow
-from core.security import check_password, create_user, current_roles, require, safe_next
+from core.security import can, check_password, create_user, current_roles, require, safe_next
 
 bp = Blueprint("core", __name__)
 
@@ -74,7 +75,10 @@ def dashboard():
     kernel = current_app.extensions["kontor"]
     tiles = [t for group in kernel.hook.kontor_dashboard_tiles(user=current_user) for t in (group or [])]
     tiles.sort(key=lambda t: t.order)
-    return render_template("core/dashboard.html", tiles=tiles)
+    # Those who make or read invoices learn before the first e-invoice goes out that it would be refused.
+    missing = company_rules.missing_seller_identifiers() if can(current_user, "invoicing.read") or \
+        can(current_user, "settings.read") else {}
+    return render_template("core/dashboard.html", tiles=tiles, missing_identifiers=missing)
 
 
 # -- customers ---------------------------------------------------------------------------------------------------
@@ -135,10 +139,16 @@ def settings():
     form = CompanyForm(obj=row)
     if request.method == "POST":
         if form.validate_on_submit():
-            form.populate_obj(row)
-            flash("Settings saved.", "success")
-            return redirect(url_for("core.settings"))
-    return render_template("core/settings.html", form=form, company=row)
+            names = [n for n in company_rules.IDENTITY + company_rules.SETTINGS if n in form]
+            try:
+                company_rules.update_company(**{n: form[n].data for n in names})
+            except DomainError as exc:
+                form_failed(form, exc)
+            else:
+                flash("Settings saved.", "success")
+                return redirect(url_for("core.settings"))
+    return render_template("core/settings.html", form=form, company=row,
+                           missing_identifiers=company_rules.missing_seller_identifiers(row))
 
 
 def _role_choices():

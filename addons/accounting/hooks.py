@@ -90,3 +90,11 @@ def kontor_dashboard_tiles(user):
 def kontor_cli_commands():
     from .cli import ledger
     return [ledger]
+
+
+@hookimpl
+def kontor_posted_documents():
+    from sqlalchemy import func, select
+
+    from .models import JournalEntry
+    return db.session.scalar(select(func.count()).select_from(JournalEntry).where(JournalEntry.state == "posted"))

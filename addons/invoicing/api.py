@@ -164,6 +164,15 @@ class InvoiceFacturx(MethodView):
         return _pdf(documents.facturx_pdf(invoice), documents.filename(invoice, "-facturx"))
 
 
+@blp.route("/invoices/<int:invoice_id>/ubl")
+class InvoiceUbl(MethodView):
+    @require("invoicing.read")
+    @blp.response(200, description="UBL 2.1 Invoice or CreditNote (EN 16931 syntax binding), application/xml")
+    def get(self, invoice_id):
+        invoice = services.get_invoice(invoice_id)
+        return _xml(documents.ubl_xml(invoice), documents.filename(invoice, "-ubl", ext="xml"))
+
+
 @blp.route("/invoices/<int:invoice_id>/send")
 class InvoiceSend(MethodView):
     @require("invoicing.send")
@@ -173,6 +182,11 @@ class InvoiceSend(MethodView):
         invoice = services.get_invoice(invoice_id)
         documents.send(invoice, data.get("to"))
         return invoice
+
+
+def _xml(content: bytes, name: str) -> Response:
+    return Response(content, mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _pdf(content: bytes, name: str) -> Response:

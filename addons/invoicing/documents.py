@@ -15,6 +15,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 
 from core import audit
+from core import company as company_rules
 from core.errors import DomainError, ValidationError
 from core.extensions import db
 from core.models import company, utcnow
@@ -71,9 +72,9 @@ def title(invoice: Invoice) -> str:
     return f"{kind} {invoice.number}" if invoice.number else f"Draft {kind.lower()}"
 
 
-def filename(invoice: Invoice, suffix: str = "") -> str:
+def filename(invoice: Invoice, suffix: str = "", ext: str = "pdf") -> str:
     base = (invoice.number or f"draft-{invoice.id}").replace("/", "-")
-    return f"{base}{suffix}.pdf"
+    return f"{base}{suffix}.{ext}"
 
 
 def render_pdf(invoice: Invoice, pdf_variant: str | None = None) -> bytes:
@@ -83,8 +84,23 @@ def render_pdf(invoice: Invoice, pdf_variant: str | None = None) -> bytes:
 
 
 # -- Factur-X ---------------------------------------------------------------------------------------------------
-def _category(rate: Decimal) -> str:
+def vat_category(rate: Decimal) -> str:
+    """EN 16931 VAT category (BT-118/BT-151): S standard rate, Z zero rated (no exemption reason, BR-Z-10)."""
     return "S" if rate > 0 else "Z"
+
+
+def quantity_and_price(line) -> tuple[Decimal, Decimal]:
+    """BT-129 and BT-146. EN 16931 refuses a negative net price (BR-27): a discount line (negative unit price) goes
+    out as a negative quantity at the positive price, which gives the same (negative) line amount."""
+    if line.unit_price < 0:
+        return -line.quantity, -line.unit_price
+    return line.quantity, line.unit_price
+
+
+def prepaid_amount(invoice: Invoice) -> Decimal:
+    """BT-113. BR-CO-16: due = total - prepaid. What was paid or credited beyond the total is the customer's credit,
+    not part of this document, so the prepaid amount stops at the total (a paid invoice later credited is one)."""
+    return invoice.amount_total - invoice.amount_due
 
 
 def facturx_xml(invoice: Invoice) -> bytes:
@@ -98,6 +114,9 @@ def facturx_xml(invoice: Invoice) -> bytes:
 
     if invoice.state != "posted":
         raise DomainError("Only a posted invoice has a Factur-X document; post it first.", code="not_posted")
+    # EN 16931 rejects an invoice whose seller has no VAT ID (BR-S-02) or no identifier at all (BR-CO-26):
+    # refuse it here (409 seller_identifiers_missing) rather than hand the customer a document their system bounces.
+    company_rules.require_seller_identifiers()
     settings = company()
     partner = invoice.partner
     currency = invoice.currency
@@ -158,11 +177,12 @@ def facturx_xml(invoice: Invoice) -> bytes:
         item.product.name = (line.description or (line.product.name if line.product else "Item"))[:500]
         if line.product is not None:
             item.product.seller_assigned_id = line.product.code
-        item.agreement.net.amount = line.unit_price
+        quantity, price = quantity_and_price(line)
+        item.agreement.net.amount = price
         unit = (line.product.unit if line.product else "").lower()
-        item.delivery.billed_quantity = (line.quantity, UNIT_CODES.get(unit, "C62"))
+        item.delivery.billed_quantity = (quantity, UNIT_CODES.get(unit, "C62"))
         item.settlement.trade_tax.type_code = "VAT"
-        item.settlement.trade_tax.category_code = _category(line.tax_rate)
+        item.settlement.trade_tax.category_code = vat_category(line.tax_rate)
         item.settlement.trade_tax.rate_applicable_percent = line.tax_rate
         item.settlement.monetary_summation.total_amount = line.amount_untaxed
         doc.trade.items.add(item)
@@ -172,9 +192,8 @@ def facturx_xml(invoice: Invoice) -> bytes:
         tax.calculated_amount = row["tax"]
         tax.basis_amount = row["base"]
         tax.type_code = "VAT"
-        tax.category_code = _category(row["rate"])
-        if row["rate"] <= 0:
-            tax.exemption_reason = "Zero rated"
+        # Z (zero rated) carries no exemption reason: BR-Z-10 refuses one (only E, AE, K, G, O have them)
+        tax.category_code = vat_category(row["rate"])
         tax.rate_applicable_percent = row["rate"]
         settlement.trade_tax.add(tax)
 
@@ -185,9 +204,14 @@ def facturx_xml(invoice: Invoice) -> bytes:
     summation.tax_basis_total = invoice.amount_untaxed
     summation.tax_total = (invoice.amount_tax, currency)
     summation.grand_total = invoice.amount_total
-    summation.prepaid_total = invoice.amount_paid + invoice.amount_credited
+    summation.prepaid_total = prepaid_amount(invoice)
     summation.due_amount = invoice.amount_due
     return doc.serialize(schema="FACTUR-X_EN16931")
+
+
+def ubl_xml(invoice: Invoice) -> bytes:
+    from .ubl import ubl_xml as build
+    return build(invoice)
 
 
 def facturx_pdf(invoice: Invoice) -> bytes:

@@ -194,6 +194,15 @@ def facturx(invoice_id: int) -> Response:
                              f'attachment; filename="{documents.filename(record, "-facturx")}"'})
 
 
+@bp.route("/invoices/<int:invoice_id>/ubl")
+@require("invoicing.read")
+def ubl(invoice_id: int) -> Response:
+    record = services.get_invoice(invoice_id)
+    return Response(documents.ubl_xml(record), mimetype="application/xml",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{documents.filename(record, "-ubl", ext="xml")}"'})
+
+
 @bp.route("/invoices/<int:invoice_id>/send", methods=["GET", "POST"])
 @require("invoicing.send")
 def send(invoice_id: int):

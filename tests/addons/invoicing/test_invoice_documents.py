@@ -69,7 +69,7 @@ def test_fetcher_refuses_everything_but_data_urls():
     assert response is not None
 
 
-def test_facturx_is_pdfa3_with_valid_en16931_xml(setup):
+def test_facturx_is_pdfa3_with_valid_en16931_xml(setup, seller):
     inv = setup.posted()
     r = setup.api.get(f"/invoices/{inv['id']}/facturx")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
@@ -91,7 +91,7 @@ def test_facturx_is_pdfa3_with_valid_en16931_xml(setup):
     assert b"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in xmp and b"EN 16931" in xmp
 
 
-def test_facturx_of_a_credit_note_is_381_and_refers_to_the_invoice(setup):
+def test_facturx_of_a_credit_note_is_381_and_refers_to_the_invoice(setup, seller):
     inv = setup.posted()
     note = setup.api.post(f"/invoices/{inv['id']}/credit-notes", json={"mode": "cancel"}).json
     r = setup.api.get(f"/invoices/{note['id']}/facturx")
@@ -196,3 +196,34 @@ def test_send_and_download_from_the_invoice_page(setup, smtp, login):
     r = browser.post(f"/invoices/{inv['id']}/send", data={"to": "nope"})
     assert r.status_code == 200 and "valid email" in r.get_data(as_text=True).lower()
     assert len(smtp.messages) == 1
+
+
+def test_ubl_of_an_invoice_and_of_a_credit_note(setup, seller, api):
+    a = setup.api
+    partner = a.post("/partners", json={"name": EVIL, "email": "x@y.example"}).json
+    inv = setup.posted(partner_id=partner["id"])
+    r = a.get(f"/invoices/{inv['id']}/ubl")
+    assert r.status_code == 200 and r.mimetype == "application/xml"
+    assert 'filename="INV-2026-00001-ubl.xml"' in r.headers["Content-Disposition"]
+    root = etree.fromstring(r.data)
+    ns = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+          "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"}
+    assert root.tag == "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
+    assert root.findtext("cbc:InvoiceTypeCode", namespaces=ns) == "380"
+    assert root.findtext("cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name", namespaces=ns) == EVIL
+    assert root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=ns) == "254.00"
+    note = a.post(f"/invoices/{inv['id']}/credit-notes", json={"mode": "cancel"}).json
+    root = etree.fromstring(a.get(f"/invoices/{note['id']}/ubl").data)
+    assert root.tag == "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
+    assert root.findtext("cbc:CreditNoteTypeCode", namespaces=ns) == "381"
+    assert root.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=ns) == inv["number"]
+
+
+def test_ubl_of_a_draft_is_refused_and_technician_is_403(setup, seller, api, login):
+    inv = setup.draft()
+    r = setup.api.get(f"/invoices/{inv['id']}/ubl")
+    assert r.status_code == 409 and r.json["error"]["code"] == "not_posted"
+    posted = setup.posted()
+    assert api("technician").get(f"/invoices/{posted['id']}/ubl").status_code == 403
+    page = login("back_office").get(f"/invoices/{posted['id']}/ubl")
+    assert page.status_code == 200 and page.mimetype == "application/xml" and b"<cbc:ID>INV/2026/00001<" in page.data
