@@ -174,6 +174,11 @@ def to_decimal(value) -> Decimal:
         raise ValueError(f"{value!r} is not a number") from exc
 
 
+def money_str(amount, currency: str = "EUR") -> str:
+    """The API's and the e-invoices' form: a decimal string with the currency's minor units."""
+    return str(round_money(amount if amount is not None else 0, currency))
+
+
 def format_money(amount, currency: str = "EUR", locale: str = "en_US") -> str:
     """For people: currency symbol and grouping from Babel."""
     if amount is None:
