@@ -221,6 +221,9 @@ def create_invoice(partner_id: int, lines: list[dict] | None = None, invoice_dat
 def update_invoice(invoice: Invoice, **values) -> Invoice:
     """Change a draft's fields; ``lines`` replaces the lines as docs/api.md says. Totals are recomputed."""
     _ensure_draft(invoice, "change")
+    if values.get("work") is not None and not invoice.is_credit_note:
+        raise ValidationError("Only a credit note says what becomes of the work it credits.",
+                              fields={"work": ["Credit notes only."]})
     changed = []
     if "partner_id" in values and values["partner_id"] != invoice.partner_id:
         if db.session.get(Partner, values["partner_id"]) is None:
@@ -254,8 +257,11 @@ def update_invoice(invoice: Invoice, **values) -> Invoice:
     recompute(invoice)
     db.session.flush()
     if invoice.is_credit_note:
-        from .credit_notes import check_limits
+        from .credit_notes import check_limits, set_work
         check_limits(invoice)
+        if values.get("work") is not None and values["work"] != invoice.work:
+            set_work(invoice, values["work"])
+            changed.append("work")
     if changed:
         audit.record(invoice, "changed", ", ".join(changed))
     return invoice
