@@ -9,10 +9,11 @@ PYTEST_WORKERS ?= 2
 
 install: $(STAMP)
 
-# Re-installs only when requirements.txt changes (or the venv is missing).
-$(STAMP): requirements.txt
+# Re-installs only when requirements.txt or pyproject.toml changes (or the venv is missing). Kontor itself is
+# installed editable (`-e .`): its entry points work and the code stays this checkout's.
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt -e .
 	touch $(STAMP)
 
 run: install

@@ -39,7 +39,7 @@ def _drafts(app, n: int) -> tuple[list[int], str]:
             {"product_id": product.id, "quantity": "2"}, {"description": "Part", "quantity": "3",
                                                          "unit_price": "12.40", "tax_id": tax.id}]).id
                for _ in range(n)]
-        token = create_token(create_user("bench", "admin", "bench-password"))
+        token = create_token(create_user("bench", "admin", "orchard-quietly-41"))
         db.session.commit()
     return ids, token
 

@@ -112,7 +112,7 @@ def measure(lines: int) -> list[dict]:
           lambda: chain.verify(jobs=os.cpu_count() or 1), "< 10 s", 3)
 
     # The journal-entries list: the page (HTML, logged in) and the API, with each filter and sort.
-    browser = logged_in_client(app, "bench", "bench-password")
+    browser = logged_in_client(app, "bench", "orchard-quietly-41")
     api = app.test_client()
     headers = {"Authorization": f"Bearer {api_token(app, 'bench')}"}
     from core.app import freeze_startup_objects

@@ -78,7 +78,7 @@ def build(invoices: int) -> tuple[str, str, list[int]]:
         if refused:
             raise SystemExit(f"posting the bench invoices refused: {refused[:3]}")
         ids = [i.id for i in posted]
-        token = create_token(create_user("bench", "admin", "bench-password"))
+        token = create_token(create_user("bench", "admin", "orchard-quietly-41"))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

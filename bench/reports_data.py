@@ -81,7 +81,7 @@ def build(lines: int, log=print):
     n = plan(lines)["invoices"]
     started = time.perf_counter()
     with app.app_context():
-        create_user("bench", "admin", "bench-password")
+        create_user("bench", "admin", "orchard-quietly-41")
         load_demo(app, n)
         from addons.field_service.billing import done_order_ids, invoice_orders
         order_ids = done_order_ids()

@@ -1,6 +1,6 @@
 """The /api/v1 base: the Api object, the error shape, bearer auth, Idempotency-Key replay, pagination, Money.
 
-Error shape (API.md): ``{"error": {"code": "snake_case", "message": "sentence", "fields": {...}}}``.
+Error shape (docs/api.md, "Errors"): ``{"error": {"code": "snake_case", "message": "sentence", "fields": {...}}}``.
 """
 from __future__ import annotations
 

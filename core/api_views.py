@@ -1,17 +1,20 @@
-"""The kernel's API: partners, the caller, installed addons."""
+"""The kernel's API: partners, the caller, users and their tokens (admin), installed addons."""
 from __future__ import annotations
+
+from datetime import timezone
 
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
+from core import accounts
 from core import company as company_rules
 from core import partners as partner_rules
 from core.api import Blueprint, ListArgs, list_schema, page
 from core.extensions import db
-from core.models import AddonState, Partner
-from core.security import current_actor, require
+from core.models import AddonState, Partner, User, utcnow
+from core.security import create_user, current_actor, require
 
 blp = Blueprint("core_api", __name__, description="Customers, the caller, addons")
 
@@ -128,6 +131,127 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     def get(self):
         return current_actor()
+
+
+class Timestamp(ma.fields.AwareDateTime):
+    """ISO 8601 with its offset (docs/api.md), also for SQLite, which gives timestamps back without one (they are UTC)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    login = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=80))
+    name = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    role = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20))
+    active = ma.fields.Boolean(dump_only=True)
+    partner_id = ma.fields.Integer(load_default=None, allow_none=True,
+                                   validate=ma.validate.Range(min=1, max=2**31 - 1))
+    password = ma.fields.String(load_only=True, load_default=None, validate=ma.validate.Length(max=128),
+                                metadata={"description": "left out: a random one (set it later with PATCH)"})
+    created_at = Timestamp(dump_only=True)
+    last_login_at = Timestamp(dump_only=True, allow_none=True)
+
+
+class UserPatchSchema(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(max=200))
+    role = ma.fields.String(validate=ma.validate.Length(min=1, max=20))
+    active = ma.fields.Boolean()
+    password = ma.fields.String(load_only=True, validate=ma.validate.Length(max=128))
+
+
+UserList = list_schema(UserSchema, "UserList")
+
+
+class TokenSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
+    expires_at = Timestamp(load_default=None, allow_none=True,
+                                         metadata={"description": "ISO 8601 with offset; null: never expires"})
+    created_at = Timestamp(dump_only=True)
+    last_used_at = Timestamp(dump_only=True, allow_none=True)
+    revoked_at = Timestamp(dump_only=True, allow_none=True)
+    state = ma.fields.Function(lambda t: t.state_at(utcnow()), dump_only=True,
+                               metadata={"description": "valid, expired or revoked"})
+
+
+class NewTokenSchema(TokenSchema):
+    token = ma.fields.String(dump_only=True, metadata={"description": "shown once; only its hash is stored"})
+
+
+class RevokedSchema(ma.Schema):
+    revoked = ma.fields.Integer()
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @require("users.manage")
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, UserList)
+    def get(self, args):
+        return page(select(User), args, order_by=[User.login, User.id])
+
+    @require("users.manage")
+    @blp.arguments(UserSchema)
+    @blp.response(201, UserSchema)
+    def post(self, data):
+        if data["partner_id"] is not None:
+            partner_rules.get_partner(data["partner_id"])
+        return create_user(data["login"], data["role"], data["password"], name=data["name"],
+                           partner_id=data["partner_id"])
+
+
+@blp.route("/users/<int:user_id>")
+class UserItem(MethodView):
+    @require("users.manage")
+    @blp.response(200, UserSchema)
+    def get(self, user_id):
+        return accounts.get_user(user_id)
+
+    @require("users.manage")
+    @blp.arguments(UserPatchSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data, user_id):
+        """Role, active, name, password: all the given fields or none (one transaction)."""
+        user = accounts.get_user(user_id)
+        if "role" in data:
+            accounts.set_role(user, data["role"])
+        if "active" in data:
+            accounts.set_active(user, data["active"])
+        if "name" in data:
+            accounts.set_name(user, data["name"])
+        if "password" in data:
+            accounts.change_password(user, data["password"])
+        return user
+
+
+@blp.route("/users/<int:user_id>/tokens")
+class UserTokens(MethodView):
+    @require("users.manage")
+    @blp.response(200, TokenSchema(many=True))
+    def get(self, user_id):
+        return accounts.tokens_of(accounts.get_user(user_id))
+
+    @require("users.manage")
+    @blp.arguments(TokenSchema)
+    @blp.response(201, NewTokenSchema)
+    def post(self, data, user_id):
+        user = accounts.get_user(user_id)
+        value = accounts.issue_token(user, name=data["name"], expires_at=data["expires_at"])
+        row = accounts.tokens_of(user)[-1]
+        row.token = value  # for this response only; the table holds its hash
+        return row
+
+
+@blp.route("/users/<int:user_id>/revoke-tokens")
+class UserRevokeTokens(MethodView):
+    @require("users.manage")
+    @blp.response(200, RevokedSchema)
+    def post(self, user_id):
+        return {"revoked": accounts.revoke_tokens(accounts.get_user(user_id))}
 
 
 class AddonSchema(ma.Schema):

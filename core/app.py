@@ -20,7 +20,7 @@ from core.config import ROOT, Config
 from core.errors import DomainError, StartupError
 from core.extensions import csrf, db, login_manager
 from core.kernel import Kernel
-from core.security import CORE_PERMISSIONS, can, is_api_request, user_for_token
+from core.security import CORE_PERMISSIONS, TokenRefused, can, is_api_request, touch_token, user_for_token
 
 log = logging.getLogger("kontor")
 CORE = Path(__file__).resolve().parent
@@ -47,6 +47,9 @@ def create_app(config: Config | None = None, addons: list[str] | None = None) ->
     app.url_map.converters["int"] = IdConverter
     app.json = StrictJSONProvider(app)  # request.get_json() refuses what no field can hold (core.api.loads_strict)
     app.config.from_object(config)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"check_same_thread": False,
                                                                              "timeout": 60}})
@@ -139,11 +142,15 @@ def _request_cycle(app: Flask) -> None:
         if not is_api_request():
             return None
         g.api_user = None
+        refused = TokenRefused("unauthorized", "Send a valid bearer token: Authorization: Bearer <token>.")
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            g.api_user = user_for_token(header[7:].strip())
+            try:
+                g.api_user, g.touch_token = user_for_token(header[7:].strip())
+            except TokenRefused as exc:
+                refused = exc
         if g.api_user is None and request.path != f"{API_PREFIX}/openapi.json":
-            return error_response(401, "unauthorized", "Send a valid bearer token: Authorization: Bearer <token>.")
+            return error_response(401, refused.code, refused.message)
         if g.api_user is not None and request.method == "POST" and request.headers.get("Idempotency-Key"):
             user_id = g.api_user.id  # read before the rollback: reading it after would reopen (and lock) a transaction
             db.session.rollback()  # end the read, so claiming the key in its own transaction never waits on us
@@ -176,6 +183,12 @@ def _request_cycle(app: Flask) -> None:
                 log.warning("commit refused: %s", exc)
                 response = _conflict_response("The change could not be saved because another one came first; "
                                               "reload and try again.")
+        token_id = g.pop("touch_token", None)
+        if token_id is not None:  # after the request's transaction ended: never waits on its locks
+            try:
+                touch_token(token_id)
+            except (IntegrityError, OperationalError) as exc:  # a busy database: the next use writes it
+                log.warning("token last_used_at not written: %s", exc)
         return _security_headers(response)
 
 

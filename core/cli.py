@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 
 import click
@@ -71,7 +72,9 @@ def build_cli(app: Flask) -> click.Group:
     @click.option("--password", default=None, help="At least 8 characters; a random one when left out.")
     @click.option("--token", is_flag=True, help="Also make an API token; it is printed last, on its own line.")
     @click.option("--partner-id", type=int, default=None, help="The customer a `customer` user stands for.")
-    def user_create(login, role, password, token, partner_id):
+    @click.option("--expires", "expires", default=None, metavar="DATE|DAYS",
+                  help="With --token: when the token expires (YYYY-MM-DD, or a number of days); never when left out.")
+    def user_create(login, role, password, token, partner_id, expires):
         """Create a user (and an API token)."""
         from core.errors import DomainError
         from core.models import Partner
@@ -81,9 +84,10 @@ def build_cli(app: Flask) -> click.Group:
         if partner_id is not None and db.session.get(Partner, partner_id) is None:
             raise click.BadParameter(f"there is no customer {partner_id}.", param_hint="--partner-id")
         generated = None if password else secrets.token_urlsafe(12)
+        expires_at = _expiry(expires)
         try:
             created = create_user(login, role, password or generated, partner_id=partner_id)
-            value = create_token(created, name="cli") if token else None
+            value = create_token(created, name="cli", expires_at=expires_at) if token else None
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -93,6 +97,79 @@ def build_cli(app: Flask) -> click.Group:
             click.echo(f"Password: {generated}  (change it after the first login)")
         if value:
             click.echo(value)
+
+    def _account_change(login, change):
+        """Run ``change(user)`` for the user with ``login`` in one transaction; a refusal is one line, exit 1."""
+        from core import accounts
+        from core.errors import DomainError
+        try:
+            user = accounts.user_by_login(login)
+            result = change(user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+        return user, result
+
+    @user.command("token")
+    @click.argument("login")
+    @click.option("--name", default="cli", show_default=True, help="What the token is for.")
+    @click.option("--expires", default=None, metavar="DATE|DAYS",
+                  help="When it expires (YYYY-MM-DD, or a number of days); never when left out.")
+    def user_token(login, name, expires):
+        """Make an API token for LOGIN; it is printed last, on its own line."""
+        from core import accounts
+        expires_at = _expiry(expires)
+        _, value = _account_change(login, lambda u: accounts.issue_token(u, name=name, expires_at=expires_at))
+        click.echo(f"Token for {login}" + (f", expires {expires_at:%Y-%m-%d %H:%M} UTC:" if expires_at else ":"))
+        click.echo(value)
+
+    @user.command("revoke-tokens")
+    @click.argument("login")
+    def user_revoke_tokens(login):
+        """Revoke every API token of LOGIN."""
+        from core import accounts
+        _, count = _account_change(login, accounts.revoke_tokens)
+        click.echo(f"{count} token(s) of {login} revoked.")
+
+    @user.command("deactivate")
+    @click.argument("login")
+    def user_deactivate(login):
+        """Switch LOGIN off: no login, their sessions end, their tokens are refused."""
+        from core import accounts
+        _account_change(login, lambda u: accounts.set_active(u, False))
+        click.echo(f"User {login} deactivated.")
+
+    @user.command("activate")
+    @click.argument("login")
+    def user_activate(login):
+        """Switch LOGIN back on."""
+        from core import accounts
+        _account_change(login, lambda u: accounts.set_active(u, True))
+        click.echo(f"User {login} activated.")
+
+    @user.command("set-role")
+    @click.argument("login")
+    @click.argument("role")
+    def user_set_role(login, role):
+        """Give LOGIN another role."""
+        from core import accounts
+        _account_change(login, lambda u: accounts.set_role(u, role))
+        click.echo(f"User {login} is now {role}.")
+
+    @user.command("set-password")
+    @click.argument("login")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+    def user_set_password(login, password_stdin):
+        """Set LOGIN's password (asked twice, or read from standard input); their other sessions end."""
+        from core import accounts
+        _account_change(login, lambda u: None)  # an unknown login is refused before the prompt
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        _account_change(login, lambda u: accounts.change_password(u, password))
+        click.echo(f"Password of {login} changed.")
 
     @cli.command("import")
     @click.argument("kind")
@@ -168,6 +245,24 @@ def build_cli(app: Flask) -> click.Group:
     for command in [*kernel.cli_commands, *[c for group in kernel.hook.kontor_cli_commands() for c in (group or [])]]:
         cli.add_command(command)
     return cli
+
+
+def _expiry(value: str | None):
+    """``--expires``: a date (the token works through that day, UTC) or a number of days from now."""
+    from datetime import datetime, time, timedelta, timezone
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        if not 1 <= int(value) <= 3650:
+            raise click.BadParameter("between 1 and 3650 days.", param_hint="--expires")
+        return datetime.now(timezone.utc) + timedelta(days=int(value))
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a date (YYYY-MM-DD) nor a number of days.",
+                                 param_hint="--expires") from None
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone.utc)
 
 
 def ensure_demo_users() -> None:

@@ -34,6 +34,22 @@ def base_url() -> str:
 
 
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE / 'kontor.db'}"
+def _ledger_key() -> str:
+    """The key of the ledger's hash chain (addons/accounting/chain.py): ``KONTOR_LEDGER_KEY``, else one generated
+    once into instance/ledger_key (mode 0600). Never the session key: that one may be rotated, and a chain keyed
+    with it would no longer verify. Kept outside the database, so a copy of the database alone cannot re-sign a
+    changed ledger; in production set it in the environment, the same on every node (docs/reliability.md)."""
+    key = os.environ.get("KONTOR_LEDGER_KEY")
+    if key is not None:
+        return key.strip()
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "ledger_key"
+    if not path.exists():
+        # Created 0600 from the start (not chmod after writing: the key is never readable by others).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 class Config:
@@ -62,17 +78,28 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
+    # Login throttling (core/throttle.py explains the design): per (login, address) 5 failures, then locks of
+    # 15 s doubling to 10 min; per address 20 failures across logins, then 15 min; failures forgotten after 15 quiet
+    # minutes.
     LOGIN_THROTTLE_ATTEMPTS = 5
+    LOGIN_THROTTLE_ADDRESS_ATTEMPTS = 20
+    LOGIN_THROTTLE_LOGIN_ATTEMPTS = 20  # past this many on one login (from anywhere), 1 failure per address, not 5
+    LOGIN_THROTTLE_WINDOW = 900
+    LOGIN_THROTTLE_FIRST_LOCK = 15
+    LOGIN_THROTTLE_MAX_LOCK = 600
+    # Behind N reverse proxies, the client's address is read from X-Forwarded-For (werkzeug's ProxyFix); without
+    # it every user would share the proxy's address, and its throttle counters.
+    TRUSTED_PROXIES = int(os.environ.get("KONTOR_TRUSTED_PROXIES", "0") or 0)
     # Webhooks go to public addresses only; these hosts or networks (comma separated: "hooks.internal,10.1.2.0/24")
     # may receive them from inside. Checked at start-up: see addons/webhooks/egress.py and docs/integrations.md.
     WEBHOOK_ALLOW = os.environ.get("KONTOR_WEBHOOK_ALLOW", "")
     WEBHOOK_TIMEOUT = os.environ.get("KONTOR_WEBHOOK_TIMEOUT", "10")  # seconds for a whole delivery
-    LOGIN_THROTTLE_SECONDS = 300
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()
         if self.SQLALCHEMY_DATABASE_URI == DEFAULT_DATABASE_URL:
             INSTANCE.mkdir(exist_ok=True)  # the default database's folder; a configured one must exist (core.db)
+        self.LEDGER_KEY = _ledger_key()
 
 
 class TestConfig(Config):
@@ -83,6 +110,7 @@ class TestConfig(Config):
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = "test-secret-key"
+        self.LEDGER_KEY = "test-ledger-key"
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = database_url
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):

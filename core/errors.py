@@ -43,7 +43,8 @@ class PeriodLocked(DomainError):
 
 
 class StartupError(RuntimeError):
-    """Kontor cannot start (a database it cannot use): the message is one line for whoever starts it."""
+    """Kontor cannot start (a database it cannot use, an addon refused): the message is one line for whoever
+    starts it."""
 
 
 def transition(record, new_state: str, transitions: dict[str, set[str]], label: str = "record") -> None:

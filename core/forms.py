@@ -1,7 +1,7 @@
 """Core forms (Flask-WTF: every form carries its CSRF token)."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from core.partners import country_error
 
@@ -62,4 +62,24 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=[])
     # choices set by the view: "none" (0) and every customer; a customer login needs one (core.security)
     partner_id = SelectField("Customer (for a customer login)", coerce=int, choices=[], default=0)
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+
+
+class UserEditForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=[])
+    active = BooleanField("Active (may log in and use API tokens)")
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", message="Not the same.")])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("What it is for", validators=[Optional(), Length(max=100)])
+    expires_on = DateField("Expires after (leave empty: never)", validators=[Optional()])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""

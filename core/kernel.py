@@ -15,14 +15,18 @@ from typing import Any, Callable
 import pluggy
 
 from core import hookspecs as kernel_hookspecs
+from core.errors import StartupError
 from core.manifest import Manifest, ManifestError, read_manifest
 
 BUILTIN_ADDONS = Path(__file__).resolve().parent.parent / "addons"
 EXTERNAL_PACKAGE = "kontor_addons"
 
 
-class AddonError(Exception):
-    """Start-up refused: a missing dependency, a cycle, a bad manifest, a stray hook."""
+class AddonError(StartupError):
+    """Start-up refused: a missing dependency, a cycle, a bad manifest, a stray hook.
+
+    A StartupError, so ``run.py``, gunicorn and the tools print its one line and exit 1 instead of a traceback.
+    """
 
 
 class KernelFrozen(AddonError):
@@ -91,6 +95,18 @@ def load_order(addons: dict[str, Addon]) -> list[str]:
         raise AddonError("Addon dependency cycle: " + " -> ".join(cycle)) from exc
 
 
+def external_package(folder: Path) -> types.ModuleType:
+    """The package ``kontor_addons`` that addons outside addons/ are imported under, searching ``folder`` too."""
+    package = sys.modules.get(EXTERNAL_PACKAGE)
+    if package is None:
+        package = types.ModuleType(EXTERNAL_PACKAGE)
+        package.__path__ = []  # type: ignore[attr-defined]
+        sys.modules[EXTERNAL_PACKAGE] = package
+    if str(folder) not in package.__path__:  # type: ignore[attr-defined]
+        package.__path__.append(str(folder))  # type: ignore[attr-defined]
+    return package
+
+
 class Kernel:
     def __init__(self, paths: list[Path] | None = None, only: list[str] | None = None):
         paths = [BUILTIN_ADDONS, *(paths or [])]
@@ -124,13 +140,14 @@ class Kernel:
     def import_addon(self, addon: Addon) -> types.ModuleType:
         if addon.path.parent == BUILTIN_ADDONS:
             return importlib.import_module(f"addons.{addon.name}")
-        package = sys.modules.get(EXTERNAL_PACKAGE)
-        if package is None:
-            package = types.ModuleType(EXTERNAL_PACKAGE)
-            package.__path__ = []  # type: ignore[attr-defined]
-            sys.modules[EXTERNAL_PACKAGE] = package
-        if str(addon.path.parent) not in package.__path__:  # type: ignore[attr-defined]
-            package.__path__.append(str(addon.path.parent))  # type: ignore[attr-defined]
+        own = sys.modules.get(addon.name)
+        if own is not None and Path(getattr(own, "__file__", None) or "/").resolve() == \
+                (addon.path / "__init__.py").resolve():
+            # Already imported under its own name (pytest collecting the addon's tests, or its conftest.py): use
+            # that module; a second copy as kontor_addons.<name> would define its tables twice.
+            sys.modules.setdefault(f"{EXTERNAL_PACKAGE}.{addon.name}", own)
+            return own
+        external_package(addon.path.parent)
         return importlib.import_module(f"{EXTERNAL_PACKAGE}.{addon.name}")
 
     def start(self) -> None:

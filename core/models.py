@@ -68,6 +68,7 @@ class User(UserMixin, Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("core_partners.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -78,14 +79,27 @@ class User(UserMixin, Base):
 
 
 class ApiToken(Base):
-    """A bearer token; only its SHA-256 is stored."""
+    """A bearer token; only its SHA-256 is stored. Revoked tokens are kept (``revoked_at``) as a record of what
+    existed; an expired or revoked one is refused (core.security.user_for_token)."""
     __tablename__ = "core_api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("core_users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Written at most once a minute per token (core.security.touch_token), not on every request.
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     user: Mapped[User] = relationship()
+
+    def state_at(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        expires = self.expires_at
+        if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) <= now:
+            return "expired"  # (SQLite gives back naive UTC)
+        return "valid"
 
 
 class AddonState(Base):
@@ -134,13 +148,14 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
-class LoginAttempt(Base):
-    """Failed logins, to throttle guessing."""
-    __tablename__ = "core_login_attempts"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(80), index=True)
-    remote_addr: Mapped[str] = mapped_column(String(64), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+class LoginThrottle(Base):
+    """Failed-login counters shared by every worker and node (core.throttle): one row per client address and one per
+    (login, address), each changed only by single atomic statements."""
+    __tablename__ = "core_login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 def company() -> Company:
@@ -155,4 +170,4 @@ def company() -> Company:
 
 
 __all__ = ["Base", "Company", "Partner", "User", "ApiToken", "AddonState", "Sequence", "AuditLog",
-           "IdempotencyKey", "LoginAttempt", "ROLES", "utcnow", "company", "Decimal"]
+           "IdempotencyKey", "LoginThrottle", "ROLES", "utcnow", "company", "Decimal"]

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select, update
 from werkzeug.exceptions import Forbidden, Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import ValidationError
 from core.extensions import db
-from core.models import ROLES, ApiToken, Partner, User
+from core.models import ROLES, ApiToken, Partner, User, utcnow
 
 CUSTOMER_ROLE = "customer"  # the portal's role: a login tied to one customer (partner)
 
@@ -69,9 +71,9 @@ def create_user(login: str, role: str, password: str | None = None, name: str = 
     login = (login or "").strip()
     if not login:
         raise ValidationError("A login is required.", fields={"login": ["Required."]})
-    if role not in ROLES and role not in current_roles():
-        raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(current_roles())}.",
-                              fields={"role": ["Unknown role."]})
+    if len(login) > 80:
+        raise ValidationError("A login is at most 80 characters.", fields={"login": ["Too long."]})
+    check_role(role)
     if db.session.scalar(select(User.id).where(User.login == login)):
         raise ValidationError(f"The login {login!r} is taken.", code="login_taken", fields={"login": ["Taken."]})
     # A customer login sees what its customer owns (the portal scopes every query by User.partner_id): without
@@ -85,12 +87,52 @@ def create_user(login: str, role: str, password: str | None = None, name: str = 
     set_password(user, password or secrets.token_urlsafe(12))
     db.session.add(user)
     db.session.flush()
+    from core import audit
+    audit.record(user, "created", f"role {role}")
     return user
 
 
+def check_role(role: str) -> None:
+    if role not in ROLES and role not in current_roles():
+        raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(current_roles())}.",
+                              code="unknown_role", fields={"role": ["Unknown role."]})
+
+
+# -- passwords ---------------------------------------------------------------------------------------------------
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+# zxcvbn (Dropbox's estimator; its lists: the 30,000 most common passwords of leaked sets, English words, names)
+# keeps its user inputs in a module-level dictionary while it runs: one check at a time.
+_ZXCVBN_LOCK = threading.Lock()
+
+
+def password_problem(password: str, login: str = "", name: str = "") -> str | None:
+    """Why ``password`` may not be used, or None. Refused: shorter than 8 or longer than 128 characters, the login
+    itself or anything holding it (logins of 4 characters or more), and anything a guesser tries early: zxcvbn's
+    score below 2, i.e. fewer than about a million guesses (the common-password list and its variants, dictionary
+    words, keyboard runs, the login or name with digits). Online, throttled (core/throttle.py), that is years."""
+    if len(password) < PASSWORD_MIN:
+        return "A password needs at least 8 characters."
+    if len(password) > PASSWORD_MAX:
+        return "A password is at most 128 characters."
+    folded, login_folded = password.strip().casefold(), login.strip().casefold()
+    if login_folded and folded == login_folded:
+        return "The password may not be the login."
+    if len(login_folded) >= 4 and login_folded in folded:  # shorter logins are parts of too many words
+        return "The password may not contain the login."
+    from zxcvbn import zxcvbn
+    with _ZXCVBN_LOCK:
+        # zxcvbn refuses more than 72 characters; a longer password is judged by its start, which is stricter.
+        result = zxcvbn(password[:72], user_inputs=[x for x in (login, name) if x])
+    if result["score"] < 2:
+        warning = result["feedback"].get("warning") or "It is too easy to guess."
+        return f"This password is too easy to guess: {warning.rstrip('.')}. Choose a longer or less common one."
+    return None
+
+
 def set_password(user: User, password: str) -> None:
-    if len(password) < 8:
-        raise ValidationError("A password needs at least 8 characters.", fields={"password": ["Too short."]})
+    problem = password_problem(password or "", user.login or "", user.name or "")
+    if problem:
+        raise ValidationError(problem, code="weak_password", fields={"password": [problem]})
     user.password_hash = generate_password_hash(password)
     user.session_version = (user.session_version or 0) + 1
 
@@ -106,21 +148,69 @@ def check_password(user: User | None, password: str) -> bool:
 _DUMMY_HASH = generate_password_hash("not a password")
 
 
-def create_token(user: User, name: str = "") -> str:
-    """A new bearer token for ``user``; returned once, stored as its hash."""
+# -- API tokens --------------------------------------------------------------------------------------------------
+TOUCH_EVERY = timedelta(seconds=60)  # last_used_at is written at most this often per token
+
+
+def create_token(user: User, name: str = "", expires_at: datetime | None = None) -> str:
+    """A new bearer token for ``user``; returned once, stored as its hash. ``expires_at`` None: never expires."""
+    if expires_at is not None:
+        expires_at = _aware(expires_at)
+        if expires_at <= utcnow():
+            raise ValidationError("The expiry must be in the future.", fields={"expires_at": ["In the past."]})
     token = "kt_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name))
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name, expires_at=expires_at)
+    db.session.add(row)
     db.session.flush()
+    from core import audit
+    audit.record(user, "token_created", f"token {row.id} {name!r}, "
+                 + (f"expires {expires_at.isoformat()}" if expires_at else "no expiry"))
     return token
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # SQLite gives back naive UTC
+
+
 # Built once: every API request runs it (building the statement cost as much as running it).
-_TOKEN_USER = select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == bindparam("h"))
+_TOKEN_USER = (select(User, ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at)
+               .join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == bindparam("h")))
 
 
-def user_for_token(token: str) -> User | None:
-    row = db.session.execute(_TOKEN_USER, {"h": hash_token(token)}).scalar()
-    return row if row is not None and row.active else None
+class TokenRefused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def user_for_token(token: str) -> tuple[User, int | None]:
+    """The active user a valid token stands for, and the token's id when its ``last_used_at`` is due for a write
+    (else None); raises TokenRefused (unknown, revoked, expired, user deactivated). One SELECT."""
+    row = db.session.execute(_TOKEN_USER, {"h": hash_token(token)}).first()
+    if row is None or row.revoked_at is not None or not row.User.active:
+        raise TokenRefused("unauthorized", "Send a valid bearer token: Authorization: Bearer <token>.")
+    now = utcnow()
+    if row.expires_at is not None and _aware(row.expires_at) <= now:
+        raise TokenRefused("token_expired", f"This token expired at {_aware(row.expires_at).isoformat()}; "
+                                            "ask an administrator for a new one.")
+    due = row.last_used_at is None or _aware(row.last_used_at) <= now - TOUCH_EVERY
+    return row.User, (row.id if due else None)
+
+
+def touch_token(token_id: int) -> None:
+    """Write the token's ``last_used_at``, in its own short transaction after the request's (so it never waits on
+    the request's write lock on SQLite, and a refused request still counts as a use)."""
+    from core import db as core_db
+    now = utcnow()
+    writing = core_db.read_only.set(False)  # a write transaction (SQLite: BEGIN IMMEDIATE), even after a GET
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(update(ApiToken).where(ApiToken.id == token_id,
+                                                or_(ApiToken.last_used_at.is_(None),
+                                                    ApiToken.last_used_at <= now - TOUCH_EVERY))
+                         .values(last_used_at=now))
+    finally:
+        core_db.read_only.reset(writing)
 
 
 def current_roles() -> list[str]:
@@ -157,7 +247,7 @@ def require(*permissions: str, **by_method: str | tuple[str, ...]):
     ``by_method`` adds permissions for one HTTP method of a route that serves several, e.g.
     ``require("settings.read", POST="settings.write")``: everyone who may read the page may GET it, only those who
     may also write may POST it. The whole rule sits in the guard, none of it inside the view, so the access-matrix
-    test and the API.md role table see all of it.
+    test and the permission table of docs/reference/api.md (tools/api_reference.py) see all of it.
     """
     extra = {method.upper(): (needed,) if isinstance(needed, str) else tuple(needed)
              for method, needed in by_method.items()}

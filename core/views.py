@@ -1,19 +1,21 @@
 """The kernel's pages: log in and out, the dashboard, customers, company settings, users, addons."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
+from core import accounts, audit, throttle
 from core import company as company_rules
 from core import partners as partner_rules
 from core.errors import DomainError
 from core.extensions import db
-from core.forms import CompanyForm, LoginForm, PartnerForm, UserForm
+from core.forms import (CompanyForm, ConfirmForm, LoginForm, PartnerForm, PasswordForm, TokenForm, UserEditForm,
+                        UserForm)
 from core.listing import ListSpec, order_by, paginate, register_list, sorted_query
-from core.models import AddonState, LoginAttempt, Partner, User, company, utcnow
+from core.models import AddonState, Partner, User, company, utcnow
 from core.security import can, check_password, create_user, current_roles, require, safe_next
 
 bp = Blueprint("core", __name__)
@@ -36,19 +38,20 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         name = form.login.data.strip()
-        window = utcnow() - timedelta(seconds=current_app.config["LOGIN_THROTTLE_SECONDS"])
-        failures = db.session.scalar(select(func.count()).select_from(LoginAttempt)
-                                     .where(LoginAttempt.login == name, LoginAttempt.at >= window))
-        if failures >= current_app.config["LOGIN_THROTTLE_ATTEMPTS"]:
-            flash("Too many failed attempts for this login. Wait a few minutes, then try again.", "error")
-            return render_template("core/login.html", form=form), 429
+        address = request.remote_addr or "unknown"
+        try:
+            throttle.reserve(name, address)  # committed before the password is checked (core/throttle.py)
+        except throttle.Throttled as exc:
+            flash(f"Too many failed attempts. Try again in {exc.retry_after} seconds.", "error")
+            response = make_response(render_template("core/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         user = db.session.scalar(select(User).where(User.login == name))
         if not check_password(user, form.password.data) or not user.active:
-            db.session.add(LoginAttempt(login=name, remote_addr=request.remote_addr or ""))
-            db.session.commit()  # kept even though the response is an error: it is the throttle's memory
             form.password.errors = ["Wrong login or password."]
-            return render_template("core/login.html", form=form), 401
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.login == name))
+            return render_template("core/login.html", form=form), 401  # the reservation stays: a failure
+        throttle.succeeded(name, address)
+        user.last_login_at = utcnow()
         session.clear()  # a fresh session at login: nothing from before the login survives (no fixation)
         login_user(user)
         return redirect(safe_next(request.args.get("next")) or url_for("core.dashboard"))
@@ -148,11 +151,15 @@ def settings():
                            missing_identifiers=company_rules.missing_seller_identifiers(row))
 
 
+def _role_choices():
+    return [(r, r.replace("_", " ").title()) for r in current_roles()]
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @require("users.manage")
 def users():
     form = UserForm()
-    form.role.choices = [(r, r.replace("_", " ").title()) for r in current_roles()]
+    form.role.choices = _role_choices()
     form.partner_id.choices = [(0, "— none —")] + [
         (p.id, p.name) for p in db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name))]
     if form.validate_on_submit():
@@ -164,7 +171,87 @@ def users():
         except DomainError as exc:
             form_failed(form, exc)
     rows = db.session.scalars(select(User).order_by(User.login)).all()
-    return render_template("core/users.html", users=rows, form=form)
+    return render_template("core/users.html", users=rows, form=form, tokens=accounts.live_token_counts())
+
+
+def _user_page(user: User, status: int = 200, edit=None, password=None, token_form=None, new_token=None):
+    if edit is None:
+        edit = UserEditForm(obj=user)
+        edit.role.choices = _role_choices()
+    return render_template("core/user.html", user=user, edit=edit, password=password or PasswordForm(),
+                           token_form=token_form or TokenForm(), revoke=ConfirmForm(), new_token=new_token,
+                           tokens=accounts.tokens_of(user), history=audit.history(user), now=utcnow()), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@require("users.manage")
+def user_edit(user_id: int):
+    """Role, name, active: one form, one transaction (all or nothing)."""
+    user = accounts.get_user(user_id)
+    form = UserEditForm(obj=user)
+    form.role.choices = _role_choices()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                accounts.set_role(user, form.role.data)
+                accounts.set_active(user, form.active.data)
+                accounts.set_name(user, form.name.data)
+                flash(f"User {user.login} saved.", "success")
+                return redirect(url_for("core.user_edit", user_id=user.id))
+            except DomainError as exc:
+                form_failed(form, exc)
+                user = accounts.get_user(user_id)
+        return _user_page(user, 422, edit=form)
+    return _user_page(user)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@require("users.manage")
+def user_password(user_id: int):
+    user = accounts.get_user(user_id)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(user, form.password.data)
+            if user.id == current_user.id:
+                login_user(user)  # their own password: this session carries on with the new version
+            flash(f"Password of {user.login} changed; their other sessions have ended.", "success")
+            return redirect(url_for("core.user_edit", user_id=user.id))
+        except DomainError as exc:
+            form_failed(form, exc)
+            user = accounts.get_user(user_id)
+    return _user_page(user, 422, password=form)
+
+
+@bp.route("/users/<int:user_id>/revoke-tokens", methods=["POST"])
+@require("users.manage")
+def user_revoke_tokens(user_id: int):
+    user = accounts.get_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        return _user_page(user, 400)
+    count = accounts.revoke_tokens(user)
+    flash(f"{count} token(s) of {user.login} revoked.", "success")
+    return redirect(url_for("core.user_edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/tokens", methods=["POST"])
+@require("users.manage")
+def user_token(user_id: int):
+    """The new token is shown on this response only (never put in the session cookie or a flash message)."""
+    user = accounts.get_user(user_id)
+    form = TokenForm()
+    if form.validate_on_submit():
+        expires_at = None
+        if form.expires_on.data:  # works through that day (UTC)
+            expires_at = datetime.combine(form.expires_on.data + timedelta(days=1), time(0), tzinfo=timezone.utc)
+        try:
+            value = accounts.issue_token(user, name=(form.name.data or "").strip(), expires_at=expires_at)
+            db.session.commit()
+            return _user_page(user, new_token=value)
+        except DomainError as exc:
+            form_failed(form, exc)
+            user = accounts.get_user(user_id)
+    return _user_page(user, 422, token_form=form)
 
 
 @bp.route("/addons")

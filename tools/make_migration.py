@@ -1,11 +1,13 @@
 """Write an addon's next migration from its models (Alembic autogenerate, limited to the addon's tables).
 
     .venv/bin/python tools/make_migration.py invoicing "add payment terms"
+    KONTOR_ADDONS=../my_addons .venv/bin/python tools/make_migration.py callout_fee initial
 
 Read the file it writes before committing it: autogenerate misses renames and data moves.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -17,14 +19,23 @@ from alembic.script import ScriptDirectory  # noqa: E402
 
 from core.app import create_app  # noqa: E402
 from core.config import TestConfig  # noqa: E402
+from core.errors import StartupError  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.install import alembic_config, migrate  # noqa: E402
+
+
+class Refused(Exception):
+    """One line for the terminal, exit status 1."""
 
 
 def main(addon: str, message: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(TestConfig(f"sqlite:///{tmp}/gen.db"))
         kernel = app.extensions["kontor"]
+        if addon != "core" and not kernel.has(addon):
+            known = ", ".join(["core", *kernel.names])
+            raise Refused(f"there is no addon {addon!r} (known: {known}; "
+                          "an addon outside addons/ needs KONTOR_ADDONS=its parent folder)")
         migrate(app)
         if addon == "core":
             folder, depends = Path("core/migrations/versions"), []
@@ -51,5 +62,22 @@ def main(addon: str, message: str) -> None:
         print(f"wrote {folder}/{rev_id}*.py")
 
 
+def cli(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make_migration.py",
+        description="Write an addon's next Alembic migration from its models (autogenerate, only the tables "
+                    "prefixed with the addon's name). Read the file before committing it.")
+    parser.add_argument("addon", help="the addon's name (or core); addons outside addons/ are found through "
+                                      "KONTOR_ADDONS")
+    parser.add_argument("message", nargs="?", default="initial", help="what the migration does (default: initial)")
+    args = parser.parse_args(argv)
+    try:
+        main(args.addon, args.message)
+    except (Refused, StartupError) as exc:  # StartupError: an addon refused at start-up, a database unusable
+        print(f"make_migration.py: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "initial")
+    sys.exit(cli())

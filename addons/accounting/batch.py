@@ -3,8 +3,9 @@ documents.invoice_posted + services.post_entry, written set-based.
 
 Per batch: the mapping read once; the lock date checked for every date; entry numbers reserved once per year
 (core.sequences.take(count=n)) and chain places once (chain.CHAIN_CODE); hashes computed in Python in chain order
-with chain.canonical/chain.digest; entries inserted as drafts (the triggers refuse lines on a posted entry), their
-lines bulk-inserted, then one UPDATE posts them; the invoices get their journal_entry_id in one bulk update (core.bulk).
+with chain.canonical/chain.digest, keyed as chain.link_state says; entries inserted as drafts (the triggers refuse
+lines on a posted entry), their lines bulk-inserted, then one UPDATE posts them; the invoices get their
+journal_entry_id in one bulk update (core.bulk).
 """
 from __future__ import annotations
 
@@ -120,12 +121,11 @@ def invoices_posted(invoices) -> None:
             entry.update(seq=seq, fiscal_year=year, number=number)
     # The chain: places reserved at once, hashes in order.
     index = sequences.take(chain.CHAIN_CODE, chain.CHAIN_DATE, count=len(entries))
-    prev = db.session.scalar(select(JournalEntry.hash).where(JournalEntry.chain_index == index - 1)) \
-        if index > 1 else None
+    prev, key = chain.link_state(index)  # the whole batch comes after the anchor: one key for all
     for offset, (entry, lines) in enumerate(zip(entries, entry_lines)):
         text = chain.canonical(entry["number"], journal.code, entry["date"],
                                [(a.code, partner, label, debit, credit) for a, partner, label, debit, credit in lines])
-        entry.update(chain_index=index + offset, prev_hash=prev, hash=chain.digest(prev, text))
+        entry.update(chain_index=index + offset, prev_hash=prev, hash=chain.digest(prev, text, key))
         prev = entry["hash"]
 
     ids = insert_returning_ids(JournalEntry.__table__, entries)

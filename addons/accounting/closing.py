@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.money import ZERO
 
-from . import chain
+from . import chain, checks
 from .models import Account, Journal, JournalEntry, JournalLine, Reconciliation
 
 
@@ -79,4 +79,5 @@ def checklist(until: date | None) -> dict:
     gaps = sequence_gaps()
     return {"until": until, "drafts": drafts, "draft_entries": draft_entries, "unreconciled": unreconciled,
             "gaps": gaps, "gaps_ok": all(g["ok"] for g in gaps), "chain": chain.verify(),
+            "documents": checks.verify_documents(),
             "unreconciled_total": sum((r.open_amount for r in unreconciled), ZERO)}

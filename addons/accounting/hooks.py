@@ -76,7 +76,8 @@ def kontor_dashboard_tiles(user):
     drafts, unreconciled = closing.open_counts()
     return [
         Tile("Ledger chain", "Intact" if status["ok"] else "Broken",
-             f"latest {status['entries_checked']} entries verified; full check on Period close", "accounting.close",
+             f"latest {status['entries_checked']} entries verified"
+             + ("" if status["keyed"] else ", chain NOT keyed") + "; full check on Period close", "accounting.close",
              tone="" if status["ok"] else "bad", order=40),
         Tile("Drafts in period", str(drafts), "draft invoices and entries to post or delete", "accounting.close",
              tone="warn" if drafts else "", order=41),

@@ -169,3 +169,16 @@ class Reconciliation(Base):
     amount: Mapped[Decimal] = mapped_column(MONEY)
     date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChainAnchor(Base):
+    """Where the hash chain becomes keyed (chain.py): the entry at ``chain_index`` had ``hash`` (unkeyed, as
+    posted before the ledger had a key; "" and index 0 for a chain keyed from its start), and ``mac`` is
+    HMAC-SHA256 of both under the ledger key. Entries after it are HMAC-chained. One row, written once (the
+    accounting_0006 migration, the first posting of an empty chain, or ``run.py ledger anchor``)."""
+    __tablename__ = "accounting_chain_anchors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_index: Mapped[int] = mapped_column(Integer, unique=True)
+    hash: Mapped[str] = mapped_column(String(64), default="")
+    mac: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

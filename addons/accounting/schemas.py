@@ -184,10 +184,26 @@ class BrokenSchema(ma.Schema):
     reason = ma.fields.String()
 
 
-class VerifySchema(ma.Schema):
+class DocumentProblemSchema(ma.Schema):
+    document_type = ma.fields.String()
+    document_id = ma.fields.Integer()
+    number = ma.fields.String(allow_none=True)
+    reason = ma.fields.String()
+
+
+class DocumentsCheckSchema(ma.Schema):
     ok = ma.fields.Boolean()
+    documents_checked = ma.fields.Integer()
+    problem_count = ma.fields.Integer()
+    problems = ma.fields.List(ma.fields.Nested(DocumentProblemSchema))
+
+
+class VerifySchema(ma.Schema):
+    ok = ma.fields.Boolean()  # the chain and the documents both
     entries_checked = ma.fields.Integer()
+    keyed = ma.fields.Boolean()  # the chain has a valid keyed anchor (HMAC under the ledger key)
     first_broken = ma.fields.Nested(BrokenSchema, allow_none=True)
+    documents = ma.fields.Nested(DocumentsCheckSchema)
 
 
 class ProductAccountItem(ma.Schema):

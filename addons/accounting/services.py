@@ -404,5 +404,13 @@ def unbalanced_entry_count() -> int:
 
 
 def verify_chain() -> dict:
-    """The hash chain over posted entries: ``{ok, entries_checked, first_broken}`` (see chain.verify)."""
+    """The hash chain over posted entries: ``{ok, entries_checked, keyed, first_broken}`` (see chain.verify)."""
     return chain.verify()
+
+
+def verify_ledger() -> dict:
+    """The chain and every posted document against its entry (checks.verify_documents): ``ok`` when both are."""
+    from . import checks
+    result = chain.verify()
+    documents = checks.verify_documents()
+    return dict(result, ok=result["ok"] and documents["ok"], documents=documents)

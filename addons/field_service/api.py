@@ -1,4 +1,4 @@
-"""field_service's JSON API (API.md "Service orders"). Thin: parse, check the permission, call a service."""
+"""field_service's JSON API (docs/api.md, "Field service"). Thin: parse, check the permission, call a service."""
 from __future__ import annotations
 
 from flask.views import MethodView

@@ -284,7 +284,8 @@ def open_draft(order_id: int, exclude: int | None = None) -> Invoice | None:
 
 def recount(order: ServiceOrder, exclude_invoice: int | None = None) -> None:
     """Re-count ``invoiced_qty`` of the order's hours and parts from the invoices themselves: billed on drafts,
-    posted or externally invoiced invoices, less what posted credit notes gave back (quantity credits only)."""
+    posted or externally invoiced invoices, less what posted credit notes gave back to be billed again (quantity
+    credits with ``work`` "bill_again"; "billed" leaves the work billed, "cancel_order" cancels the order)."""
     keys = [(TIME_ENTRY_ORIGIN, e.id) for e in order.time_entries] + [(PART_ORIGIN, p.id) for p in order.parts]
     if not keys:
         return
@@ -304,6 +305,7 @@ def recount(order: ServiceOrder, exclude_invoice: int | None = None) -> None:
                   .join(credit_note, credit_note.id == credit_line.invoice_id)
                   .join(InvoiceLine, InvoiceLine.id == credit_line.credited_line_id)
                   .where(match, credit_note.type == "credit_note", credit_note.state == "posted",
+                         credit_note.work.in_(("bill_again", "redraft")),
                          credit_line.unit_price == InvoiceLine.unit_price)
                   .group_by(InvoiceLine.origin_type, InvoiceLine.origin_id))
     credited = {(t, i): q for t, i, q in db.session.execute(credited_q)}
@@ -315,6 +317,11 @@ def recount(order: ServiceOrder, exclude_invoice: int | None = None) -> None:
 
 def _anything_billed(order: ServiceOrder) -> bool:
     return any((r.invoiced_qty or ZERO) > 0 for r in [*order.time_entries, *order.parts])
+
+
+def _anything_to_bill(order: ServiceOrder) -> bool:
+    return any((r.invoiced_qty or ZERO) < q for r, q in [*((e, e.hours) for e in order.time_entries),
+                                                          *((p, p.quantity) for p in order.parts)])
 
 
 def orders_of(invoice: Invoice) -> list[ServiceOrder]:
@@ -385,9 +392,10 @@ def _last_final(order_id: int, exclude: int) -> int | None:
 
 
 def on_lines_credited(credit_note: Invoice) -> None:
-    """A posted credit note gave back quantities: they are billable again; all given back → the order is Done."""
+    """A posted credit note gave back quantities. ``work`` "bill_again": they are billable again, and all given
+    back → the order is Done; "cancel_order": the order is cancelled; "billed": the work stays billed."""
     credited_ids = [l.credited_line_id for l in credit_note.lines if l.credited_line_id]
-    if not credited_ids:
+    if not credited_ids or credit_note.work not in ("bill_again", "redraft", "cancel_order"):
         return
     originals = list(db.session.scalars(select(InvoiceLine).where(InvoiceLine.id.in_(credited_ids))))
     orders: dict[int, ServiceOrder] = {}
@@ -395,11 +403,16 @@ def on_lines_credited(credit_note: Invoice) -> None:
         for order in orders_of(db.session.get(Invoice, invoice_id)):
             orders[order.id] = order
     for order in orders.values():
+        if credit_note.work == "cancel_order":
+            if order.state in ("done", "invoiced"):
+                transition(order, "cancelled", TRANSITIONS, "service order")
+                audit.record(order, "cancelled", f"credit note {credit_note.number}")
+            continue
         recount(order)
-        if order.state == "invoiced" and not _anything_billed(order):
+        if order.state == "invoiced" and _anything_to_bill(order):  # docs/api.md: work given back → done again
             transition(order, "done", TRANSITIONS, "service order")
             order.invoice_id = None
-            audit.record(order, "credited", f"credit note #{credit_note.id}: billable again")
+            audit.record(order, "credited", f"credit note {credit_note.number}: billable again")
     db.session.flush()
 
 

@@ -29,7 +29,7 @@ TRANSITIONS = {
     "in_progress": {"done", "cancelled"},
     "done": {"invoiced", "cancelled"},
     # Back to done when a credit note gave everything back or the draft was deleted (see billing.py).
-    "invoiced": {"done"},
+    "invoiced": {"done", "cancelled"},  # cancelled: a credit note of the whole invoice with work "cancel_order"
     "cancelled": set(),
 }
 WORK_STATES = ("in_progress", "done")  # hours and parts may be logged or corrected

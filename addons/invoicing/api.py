@@ -1,4 +1,4 @@
-"""invoicing's JSON API (API.md: Taxes, products; Invoices and credit notes; partner balance)."""
+"""invoicing's JSON API (docs/api.md, "Invoicing": taxes, products, invoices and credit notes, partner balance)."""
 from __future__ import annotations
 
 from flask import Response
@@ -141,7 +141,8 @@ class InvoiceCreditNotes(MethodView):
     def post(self, data, invoice_id):
         """A credit note for this posted invoice (whole, lines, or an amount off a line); mode draft|cancel|modify."""
         note, new_draft = credit_notes.create_credit_note(services.get_invoice(invoice_id), lines=data["lines"],
-                                                          reason=data["reason"], mode=data["mode"], on=data["date"])
+                                                          reason=data["reason"], mode=data["mode"], on=data["date"],
+                                                          work=data["work"])
         note.mode = data["mode"]
         note.new_draft_id = new_draft.id if new_draft else None
         return note

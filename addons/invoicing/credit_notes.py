@@ -22,6 +22,33 @@ from . import services
 from .models import Invoice, InvoiceLine
 
 MODES = ("draft", "cancel", "modify")
+# What becomes of the hours and parts a credit note gives back (docs/api.md, ``work``); origins that bill per line
+# (field_service) read ``credit_note.work`` when it is posted (hook invoicing_lines_credited).
+WORK = {
+    "billed": "The work stays billed: nothing of it is invoiced again. For a price cut, a goodwill gesture, "
+              "an hour not worked.",
+    "bill_again": "The credited hours and parts go back to the order, which is Done again, to be invoiced again.",
+    "cancel_order": "The order is cancelled: nothing of it is invoiced again. The whole invoice only.",
+}
+REDRAFT = "redraft"  # the work of a note made by "credit and re-draft" (mode modify): it moves to the re-draft
+WORK_WORDS = {**WORK, REDRAFT: "The work moves to the re-draft made with this credit note."}
+
+
+def check_work(work: str | None, mode: str, whole: bool) -> str:
+    """The credit note's ``work``: "billed" by default; refused with mode "modify", whose work moves to the
+    re-draft (kept as REDRAFT); "cancel_order" refused unless the whole invoice is credited."""
+    if mode == "modify":
+        if work is not None:
+            raise ValidationError("Credit and re-draft moves the work to the new draft; leave work out.",
+                                  fields={"work": ["Not with mode modify."]})
+        return REDRAFT
+    work = work or "billed"
+    if work not in WORK:
+        raise ValidationError(f"The work is one of {', '.join(WORK)}.", fields={"work": ["Unknown."]})
+    if work == "cancel_order" and not whole:
+        raise ValidationError("Only a credit of the whole invoice can cancel its order.",
+                              fields={"work": ["Whole invoice only."]})
+    return work
 
 
 @dataclass
@@ -147,6 +174,28 @@ def _check_line(line: InvoiceLine, done: Credited, quantity: Decimal, amount: De
                               fields={"lines": [f"At most {round_money(amount_left, currency)} for line {line.id}."]})
 
 
+def credits_the_whole_invoice(credit_note: Invoice) -> bool:
+    """Whether ``credit_note`` alone gives back every line of its invoice in full (no other note counted)."""
+    invoice = services.get_invoice(credit_note.credited_invoice_id)
+    if any(d.quantity or d.amount for d in credited_by_line(invoice, exclude_id=credit_note.id).values()):
+        return False
+    given = {}
+    for line in credit_note.lines:
+        if line.amount_off_line_id is not None:
+            return False
+        if line.credited_line_id is not None:
+            given[line.credited_line_id] = given.get(line.credited_line_id, ZERO) + line.quantity
+    return all(given.get(line.id, ZERO) >= line.quantity for line in invoice.lines)
+
+
+def set_work(credit_note: Invoice, work: str) -> None:
+    """A draft credit note's ``work`` changed (it takes effect when the note is posted)."""
+    if credit_note.credited_invoice_id is None:
+        raise ValidationError("Only a credit note of an invoice says what becomes of its work.",
+                              fields={"work": ["Not for this credit note."]})
+    credit_note.work = check_work(work, "draft", whole=credits_the_whole_invoice(credit_note))
+
+
 def check_limits(credit_note: Invoice) -> None:
     """Refuse (422) a credit note that gives back more than its invoice has left (other notes counted)."""
     if credit_note.credited_invoice_id is None:
@@ -170,12 +219,13 @@ def check_limits(credit_note: Invoice) -> None:
 
 
 def create_credit_note(invoice: Invoice, lines: list[dict] | None = None, reason: str = "", mode: str = "draft",
-                       on: date | None = None) -> tuple[Invoice, Invoice | None]:
+                       on: date | None = None, work: str | None = None) -> tuple[Invoice, Invoice | None]:
     """A credit note for ``invoice``: whole (``lines`` empty) or the given ``[{line_id, quantity | amount}]``.
 
     ``mode`` "draft" leaves it draft; "cancel" (whole only) posts it at once, which settles the invoice;
-    "modify" does as cancel and then makes a new draft copy of the invoice to correct. Returns (credit note,
-    new draft or None).
+    "modify" does as cancel and then makes a new draft copy of the invoice to correct. ``work`` (check_work):
+    what becomes of the credited hours and parts of service orders, when the note is posted. Returns (credit
+    note, new draft or None).
     """
     if mode not in MODES:
         raise ValidationError(f"The mode is one of {', '.join(MODES)}.", fields={"mode": ["Unknown mode."]})
@@ -185,6 +235,7 @@ def create_credit_note(invoice: Invoice, lines: list[dict] | None = None, reason
         raise ValidationError("Cancel and modify credit the whole invoice: leave the lines out.",
                               fields={"lines": ["Not with this mode."]})
     done = credited_by_line(invoice)
+    work = check_work(work, mode, whole=not lines and not any(d.quantity or d.amount for d in done.values()))
     values = _requested(invoice, lines, done) if lines else _whole(invoice, done)
     if not values or sum(round_money(v["quantity"] * v["unit_price"], invoice.currency) for v in values) <= 0:
         raise ValidationError(f"Invoice {invoice.number} is already fully credited.", code="nothing_to_credit",
@@ -196,6 +247,7 @@ def create_credit_note(invoice: Invoice, lines: list[dict] | None = None, reason
     note = services.create_invoice(invoice.partner_id, lines=values, invoice_date=on, payment_terms_days=0,
                                    currency=invoice.currency, type="credit_note", credited_invoice_id=invoice.id,
                                    reason=reason, audit_action="created")
+    note.work = work
     audit.record(note, "credit_note_of", invoice.number or "")
     audit.record(invoice, "credited", f"credit note #{note.id}" + (f": {reason}" if reason else ""))
     if mode == "draft":

@@ -58,6 +58,10 @@ class CreditNoteForm(FlaskForm):
                                ("lines", "Some lines, or part of their quantity"),
                                ("amount", "An amount off one line (untaxed)")])
     reason = TextAreaField("Reason (printed on the credit note)", validators=[Optional(), Length(max=2000)])
+    # Asked only for invoices made from service orders (the page shows it then); the words are credit_notes.WORK's.
+    work = RadioField("The hours and parts credited", default="billed",
+                      choices=[("billed", "Stay billed"), ("bill_again", "Go back to the order"),
+                               ("cancel_order", "Cancel the order")])
     post_now = BooleanField("Post the credit note at once")
 
 

@@ -62,8 +62,11 @@ def invoicing_draft_deleted(invoice, cancel_origin):
 
 @hookspec
 def invoicing_lines_credited(credit_note):
-    """A posted ``credit_note`` gave back the lines it credits (``line.credited_line_id`` and ``line.quantity``):
-    origins that bill per line may make that part billable again."""
+    """A posted ``credit_note`` gave back the lines it credits (``line.credited_line_id`` and ``line.quantity``).
+    ``credit_note.work`` says what becomes of the work behind them (invoicing.credit_notes.WORK): ``"billed"``
+    (stays billed: nothing to do), ``"bill_again"`` (origins that bill per line make the credited quantities
+    billable again), ``"cancel_order"`` (a whole credit: the origin is cancelled), ``"redraft"`` (credit and
+    re-draft: the credited quantities are billed again by the re-draft made next, as with "bill_again")."""
 
 
 @hookspec

@@ -113,6 +113,8 @@ class Invoice(Base):
                                                             index=True)
     redraft_of_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_invoices.id"), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # A credit note of an invoice made from service orders: what becomes of the credited work (credit_notes.WORK)
+    work: Mapped[str | None] = mapped_column(String(20), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     journal_entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -138,6 +138,8 @@ class InvoiceSchema(ma.Schema):
     currency = ma.fields.String(dump_only=True)
     notes = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000))
     reason = ma.fields.String(dump_only=True)
+    # credit notes of invoices: billed | bill_again | cancel_order, or redraft (made by "credit and re-draft")
+    work = ma.fields.String(dump_only=True, allow_none=True)
     lines = ma.fields.List(ma.fields.Nested(LineSchema), load_default=list)
     amount_untaxed = Money(dump_only=True)
     amount_tax = Money(dump_only=True)
@@ -183,6 +185,7 @@ class InvoicePatchSchema(ma.Schema):
     payment_terms_days = ma.fields.Integer(validate=ma.validate.Range(min=0, max=3650))
     notes = ma.fields.String(validate=ma.validate.Length(max=5000))
     lines = ma.fields.List(ma.fields.Nested(LineSchema))
+    work = ma.fields.String(validate=ma.validate.OneOf(["billed", "bill_again", "cancel_order"]))  # credit notes
 
 
 STATUSES = ["draft", "posted", "cancelled", "not_paid", "partial", "paid", "credited", "open", "overdue"]
@@ -221,6 +224,7 @@ class CreditNoteRequestSchema(ma.Schema):
     mode = ma.fields.String(load_default="draft", validate=ma.validate.OneOf(["draft", "cancel", "modify"]))
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
     date = ma.fields.Date(load_default=None)
+    work = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["billed", "bill_again", "cancel_order"]))
 
 
 class CreditNoteResultSchema(InvoiceSchema):

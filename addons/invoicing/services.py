@@ -130,7 +130,7 @@ def _refresh_balance(invoice: Invoice) -> None:
 
 
 def payment_state(invoice: Invoice) -> str:
-    """API.md: not_paid while nothing is settled; partial while 0 < due < total; paid / credited at zero."""
+    """docs/api.md (Invoicing): not_paid while nothing is settled; partial while 0 < due < total; paid / credited at zero."""
     if invoice.amount_due <= 0 and invoice.amount_total > 0:
         return "paid" if invoice.amount_paid > 0 else "credited"
     if invoice.amount_due < invoice.amount_total:
@@ -163,7 +163,7 @@ def _line_values(values: dict, existing: InvoiceLine | None = None) -> dict:
 
 
 def _apply_lines(invoice: Invoice, lines: list[dict]) -> None:
-    """API.md's rule: an item with ``id`` keeps and changes that line, one without adds a line, others go."""
+    """The rule of docs/api.md (PATCH /invoices/{id}): an item with ``id`` keeps and changes that line, one without adds a line, others go."""
     by_id = {l.id: l for l in invoice.lines}
     keep: list[InvoiceLine] = []
     for position, item in enumerate(lines, start=1):
@@ -219,8 +219,11 @@ def create_invoice(partner_id: int, lines: list[dict] | None = None, invoice_dat
 
 
 def update_invoice(invoice: Invoice, **values) -> Invoice:
-    """Change a draft's fields; ``lines`` replaces the lines as API.md says. Totals are recomputed."""
+    """Change a draft's fields; ``lines`` replaces the lines as docs/api.md says. Totals are recomputed."""
     _ensure_draft(invoice, "change")
+    if values.get("work") is not None and not invoice.is_credit_note:
+        raise ValidationError("Only a credit note says what becomes of the work it credits.",
+                              fields={"work": ["Credit notes only."]})
     changed = []
     if "partner_id" in values and values["partner_id"] != invoice.partner_id:
         if db.session.get(Partner, values["partner_id"]) is None:
@@ -254,8 +257,11 @@ def update_invoice(invoice: Invoice, **values) -> Invoice:
     recompute(invoice)
     db.session.flush()
     if invoice.is_credit_note:
-        from .credit_notes import check_limits
+        from .credit_notes import check_limits, set_work
         check_limits(invoice)
+        if values.get("work") is not None and values["work"] != invoice.work:
+            set_work(invoice, values["work"])
+            changed.append("work")
     if changed:
         audit.record(invoice, "changed", ", ".join(changed))
     return invoice

@@ -116,6 +116,7 @@ def invoice(invoice_id: int):
     shows_credited = record.type == "invoice" and record.state == "posted"
     credited = {line.id: line.quantity_credited for line in record.lines} if shows_credited else {}
     return render_template("invoicing/invoice.html", invoice=record, history=audit.history(record),
+                           work_words=credit_notes.WORK_WORDS,
                            actions=actions, panels=panels, credited=credited, delete_form=DeleteDraftForm(),
                            balance=services.partner_balance(record.partner_id), taxes=documents.tax_summary(record),
                            **related)
@@ -232,7 +233,8 @@ def credit_note_form(invoice_id: int):
     if form.validate_on_submit():
         try:
             lines = _credit_lines(form.kind.data, record)
-            note, _ = credit_notes.create_credit_note(record, lines=lines, reason=form.reason.data or "")
+            work = form.work.data if _from_orders(record) else None
+            note, _ = credit_notes.create_credit_note(record, lines=lines, reason=form.reason.data or "", work=work)
             if form.post_now.data:
                 services.post_invoice(note)
                 flash(f"Credit note {note.number} posted.", "success")
@@ -241,7 +243,13 @@ def credit_note_form(invoice_id: int):
             return redirect(url_for("invoicing.invoice", invoice_id=note.id))
         except DomainError as exc:
             form_failed(form, exc)
-    return render_template("invoicing/credit_note_form.html", invoice=record, form=form, done=done)
+    return render_template("invoicing/credit_note_form.html", invoice=record, form=form, done=done,
+                           from_orders=_from_orders(record), work_words=credit_notes.WORK)
+
+
+def _from_orders(invoice: Invoice) -> bool:
+    """Whether the invoice bills work of service orders (its lines come from hours or parts)."""
+    return any(line.origin_type for line in invoice.lines)
 
 
 def _credit_lines(kind: str, invoice: Invoice) -> list[dict]:

@@ -1,4 +1,4 @@
-"""payments' JSON API (API.md: Payments): register, list, refund, methods."""
+"""payments' JSON API (docs/api.md, "Payments"): register, list, refund, methods."""
 from __future__ import annotations
 
 from flask.views import MethodView

@@ -1,4 +1,4 @@
-"""API schemas (marshmallow) for payments, refunds and payment methods (API.md: Payments)."""
+"""API schemas (marshmallow) for payments, refunds and payment methods (docs/api.md, "Payments")."""
 from __future__ import annotations
 
 import marshmallow as ma

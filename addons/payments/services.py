@@ -1,7 +1,7 @@
 """Payment rules: methods, registering a payment (one invoice, several, or oldest due first), refunds of customer
 credit, form nonces. Every function flushes and never commits (the request commits).
 
-A payment's flow (contract.md): validate → flush the Payment row → hook payments_payment_registered → settle the
+A payment's flow (the hooks' order is in hookspecs.py): validate → flush the Payment row → hook payments_payment_registered → settle the
 allocations through invoicing.services.settle() → what is left becomes customer credit (add_credit).
 A refund's flow: check the available credit (locked) → flush the Payment row → hook payments_refund_made →
 invoicing.services.refund_credit().

@@ -265,7 +265,7 @@ def test_the_users_page_cannot_make_a_customer_login_without_its_customer(app, l
         with app.app_context():
             return db.session.scalar(select(func.count()).select_from(User))
     before = count()
-    form = {"login": "alice", "name": "Alice", "role": "customer", "password": "alice-password-1"}
+    form = {"login": "alice", "name": "Alice", "role": "customer", "password": "tulip-harbour-93"}
     for partner in (None, "0", "999999", "abc"):
         data = dict(form) if partner is None else {**form, "partner_id": partner}
         r = admin.post("/users", data=data)

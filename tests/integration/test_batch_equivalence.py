@@ -210,7 +210,7 @@ def test_a_refusing_hook_in_the_middle_leaves_that_invoice_draft_and_posts_the_r
                                      .where(ServiceOrder.id.in_(ids))).all())
     assert linked == {order_id: invoices[order_id].id for order_id in ids}
     assert accounting.unbalanced_entry_count() == 0
-    assert accounting.verify_chain() == {"ok": True, "entries_checked": 8, "first_broken": None}
+    assert accounting.verify_chain() == {"ok": True, "entries_checked": 8, "keyed": True, "first_broken": None}
 
 
 def test_a_locked_period_refuses_each_invoice_by_name(app, ctx):

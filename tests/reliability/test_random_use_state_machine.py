@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlalchemy import select
 
-from addons.accounting import reports
+from addons.accounting import checks, reports
 from addons.accounting.services import receivable_open_amount, unbalanced_entry_count
 from addons.invoicing import credit_notes, services
 from addons.invoicing.models import Invoice
@@ -124,6 +124,9 @@ def test_invariants_hold_under_random_use(ctx):
         @invariant()
         def ledger(self):
             assert unbalanced_entry_count() == 0
+            # every posted document agrees with its entry and its balance with what settled it (ledger verify)
+            documents = checks.verify_documents()
+            assert documents["ok"], documents["problems"]
             trial = reports.trial_balance()
             assert trial["total_debit"] == trial["total_credit"]
 

@@ -74,7 +74,9 @@ def test_tampering_breaks_the_chain_and_verify_names_the_entry(books, ctx, app):
     first = books.invoice()
     second = books.invoice(on="2026-03-03")
     books.pay(second, "10.00")
-    assert books.books.get("/ledger/verify").json == {"ok": True, "entries_checked": 3, "first_broken": None}
+    assert books.books.get("/ledger/verify").json == {
+        "ok": True, "entries_checked": 3, "keyed": True, "first_broken": None,
+        "documents": {"ok": True, "documents_checked": 3, "problem_count": 0, "problems": []}}
     runner = CliRunner()
     from core.cli import build_cli
     result = runner.invoke(build_cli(app), ["ledger", "verify"])

@@ -79,13 +79,14 @@ def test_a_credit_note_makes_what_it_gives_back_billable_again(api, shop):
     inv = shop.office.post(f"/service-orders/{order['id']}/invoice").json
     shop.office.post(f"/invoices/{inv['id']}/post")
     urgent_line = inv["lines"][1]
-    # Give back 1 of the 1.5 urgent hours: the order stays invoiced, 1 h is billable again.
+    # Give back 1 of the 1.5 urgent hours to be billed again (work: bill_again): 1 h is billable again, so the
+    # order is done again (docs/api.md) and both the single call and the batch pick it up.
     r = shop.office.post(f"/invoices/{inv['id']}/credit-notes",
-                         json={"lines": [{"line_id": urgent_line["id"], "quantity": "1"}]})
+                         json={"lines": [{"line_id": urgent_line["id"], "quantity": "1"}], "work": "bill_again"})
     assert r.status_code == 201, r.json
     assert shop.office.post(f"/invoices/{r.json['id']}/post").status_code == 200
     after = shop.office.get(f"/service-orders/{order['id']}").json
-    assert after["state"] == "invoiced" and after["invoice_id"] == inv["id"]
+    assert after["state"] == "done" and after["invoice_id"] is None
     urgent = after["time_entries"][1]
     assert Decimal(urgent["invoiced_qty"]) == Decimal("0.5")
     # An amount off a line is a price reduction: no hours come back.
@@ -105,7 +106,7 @@ def test_credit_everything_the_order_is_done_again(api, shop):
     order, _ = _done(api, shop)
     inv = shop.office.post(f"/service-orders/{order['id']}/invoice").json
     shop.office.post(f"/invoices/{inv['id']}/post")
-    r = shop.office.post(f"/invoices/{inv['id']}/credit-notes", json={"mode": "cancel"})
+    r = shop.office.post(f"/invoices/{inv['id']}/credit-notes", json={"mode": "cancel", "work": "bill_again"})
     assert r.status_code == 201, r.json
     after = shop.office.get(f"/service-orders/{order['id']}").json
     assert after["state"] == "done" and after["invoice_id"] is None

@@ -148,7 +148,7 @@ def test_refusals(setup, api):
     assert a.post(f"/invoices/{other['id']}/credit-notes", json={"lines": [
         {"line_id": inv["lines"][0]["id"], "quantity": "1"}]}).status_code == 422  # a line of another invoice
     assert api("technician").post(f"/invoices/{other['id']}/credit-notes", json={}).status_code == 403
-    # the bookkeeper may credit (API.md roles)
+    # the bookkeeper may credit (the roles of docs/api.md)
     assert api("bookkeeper").post(f"/invoices/{other['id']}/credit-notes", json={}).status_code == 201
 
 

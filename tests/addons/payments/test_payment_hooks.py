@@ -1,4 +1,4 @@
-"""The hooks payments emits, in the order contract.md gives, inside the payment's transaction."""
+"""The hooks payments emits, in the order addons/payments/hookspecs.py gives, inside the payment's transaction."""
 from __future__ import annotations
 
 from datetime import date

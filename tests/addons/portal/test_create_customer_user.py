@@ -15,7 +15,7 @@ def _run(app, *args):
 
 def test_create_a_customer_user_with_a_token_that_reads_the_portal(app, shop):
     r = _run(app, "user", "create", "alice", "--role", "customer", "--partner-id", str(shop.alice),
-             "--password", "alice-password", "--token")
+             "--password", "plum-orchard-quietly-41", "--token")
     assert r.exit_code == 0, r.output
     token = r.output.strip().splitlines()[-1]
     with app.app_context():
