@@ -1,14 +1,14 @@
 """Taxes: the EN 16931 VAT category and the exemption reason (an exempt tax, category E, needs one: BR-E-10)
 
-Revision ID: invoicing_0007_vat_category
-Revises: invoicing_0006
+Revision ID: invoicing_0008_vat_category
+Revises: invoicing_0007
 Create Date: 2026-12-07 02:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = 'invoicing_0007_vat_category'
-down_revision = 'invoicing_0006'
+revision = 'invoicing_0008_vat_category'
+down_revision = 'invoicing_0007'
 branch_labels = None
 depends_on = None
 
