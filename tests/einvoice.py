@@ -84,7 +84,7 @@ def under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
-def load_validator(syntax: str = "cii") -> "Validator":
+def load_validator(syntax: str = "cii") -> Validator:
     """The compiled rules, for a session fixture; without them a skip saying how to set them, under CI a failure."""
     import pytest
     try:

@@ -83,7 +83,13 @@ class _Writer:
 
 def ubl_xml(invoice: Invoice) -> bytes:
     """UBL 2.1 Invoice (type 380) or CreditNote (type 381), EN 16931 customization."""
-    from .documents import UNIT_CODES, line_vat_category, prepaid_amount, quantity_and_price, tax_summary
+    from .documents import (
+        UNIT_CODES,
+        line_vat_category,
+        prepaid_amount,
+        quantity_and_price,
+        tax_summary,
+    )
 
     if invoice.state != "posted":
         raise DomainError("Only a posted invoice has a UBL document; post it first.", code="not_posted")
