@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test bench
+.PHONY: install run test bench lint
 
 install: $(STAMP)
 
@@ -22,6 +22,13 @@ run: install
 # The whole suite, browser tests included; KONTOR_TEST_DATABASE_URL=postgresql+psycopg://... runs it on PostgreSQL.
 test: install
 	$(PY) -m pytest -n $(PYTEST_WORKERS) tests
+
+# Lint and dead code (CI fails on findings): ruff.toml's rules; vulture over the code, its tests and
+# tools/vulture_whitelist.py (what frameworks call by registration).
+VULTURE_PATHS := core addons run.py tools bench docs/examples tests gunicorn.conf.py
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/vulture $(VULTURE_PATHS) --min-confidence 60
 
 bench: install
 	@if [ -f bench/run_all.py ]; then $(PY) bench/run_all.py; else echo "bench/run_all.py does not exist yet"; fi

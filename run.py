@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 from flask import Flask
 
 from core.app import create_app

@@ -18,7 +18,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 from common import ROOT, database_url, print_rows, row
 

@@ -175,7 +175,7 @@ def to_decimal(value) -> Decimal:
 
 
 def money_str(amount, currency: str = "EUR") -> str:
-    """The API's form: a decimal string with the currency's minor units."""
+    """The API's and the e-invoices' form: a decimal string with the currency's minor units."""
     return str(round_money(amount if amount is not None else 0, currency))
 
 

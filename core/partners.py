@@ -1,7 +1,7 @@
 """Partner (customer) rules: create, update, search. Views, API and imports call these."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from core import audit
 from core.errors import NotFound, ValidationError
@@ -85,5 +85,3 @@ def search_partners(query, text: str | None):
     return query
 
 
-def all_partners_query():
-    return select(Partner)

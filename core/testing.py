@@ -10,6 +10,7 @@ does). Where Kontor is not installed, one line in the addon's ``conftest.py`` lo
   context to call services directly; ``client``: a plain test client;
 - ``login("back_office")``: a browser-like client logged in as a new user of that role (``post()`` carries the
   CSRF token); ``api("bookkeeper")``: a JSON client with a bearer token of a new user of that role;
+- ``factories``: a partner, a product, a done service order, a posted invoice, made through the API;
 - ``kontor_addon_paths`` and ``kontor_config``: where the addons come from and the config apps are made from.
 
 Each test gets its own database, copied from a template migrated once per session (SQLite), or the worker's
@@ -346,3 +347,62 @@ def api(app):
         user_id, _, token = make_user(app, role, **extra)
         return ApiClient(app.test_client(), token, user_id)
     return _api
+
+
+class Factories:
+    """Small, valid records made through the API as a back office user would make them, each call a new one.
+
+    ``partner()``, ``product()`` (labour at 60.00 with the first tax), ``done_order()`` (2 h of labour, a report, done:
+    ready to invoice; needs field_service), ``posted_invoice()`` (one line, posted: it has its number). Each takes
+    the fields to change; each returns the record's JSON as the API answers it.
+    """
+
+    def __init__(self, app, office: ApiClient):
+        self.app, self.office = app, office
+        self._n = 0
+
+    def _ok(self, response, status: int = 201) -> dict:
+        assert response.status_code == status, response.get_json()
+        return response.get_json()
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def partner(self, **fields) -> dict:
+        body = {"name": f"Customer {self._next()}", "email": "billing@customer.example", "street": "1 rue de la Paix",
+                "zip": "69001", "city": "Lyon", "country": "FR", **fields}
+        return self._ok(self.office.post("/partners", json=body))
+
+    def product(self, **fields) -> dict:
+        tax = self.office.get("/taxes").get_json()["items"][0]
+        body = {"code": f"P{self._next():04d}", "name": "Labour", "type": "labour", "unit": "h",
+                "unit_price": "60.00", "tax_id": tax["id"], **fields}
+        return self._ok(self.office.post("/products", json=body))
+
+    def done_order(self, partner_id: int | None = None, hours: str = "2", **fields) -> dict:
+        if not self.app.extensions["kontor"].has("field_service"):
+            raise RuntimeError("done_order() needs the field_service addon installed")
+        technician_id, _, _ = make_user(self.app, "technician")
+        body = {"partner_id": partner_id or self.partner()["id"], "description": "Boiler service",
+                "technician_id": technician_id, "scheduled_at": "2026-11-25T09:00:00+00:00", **fields}
+        order = self._ok(self.office.post("/service-orders", json=body))
+        path = f"/service-orders/{order['id']}"
+        self._ok(self.office.post(f"{path}/schedule"), 200)
+        self._ok(self.office.post(f"{path}/start"), 200)
+        self._ok(self.office.post(f"{path}/time-entries", json={
+            "hours": hours, "product_id": self.product()["id"], "date": "2026-11-25", "description": "Repair"}))
+        self._ok(self.office.patch(path, json={"report": "Repaired and tested."}), 200)
+        return self._ok(self.office.post(f"{path}/done"), 200)
+
+    def posted_invoice(self, partner_id: int | None = None, quantity: str = "1", **fields) -> dict:
+        body = {"partner_id": partner_id or self.partner()["id"], "invoice_date": "2026-11-25",
+                "lines": [{"product_id": self.product()["id"], "quantity": quantity}], **fields}
+        draft = self._ok(self.office.post("/invoices", json=body))
+        return self._ok(self.office.post(f"/invoices/{draft['id']}/post"), 200)
+
+
+@pytest.fixture
+def factories(app, api) -> Factories:
+    """``factories.partner()``, ``.product()``, ``.done_order()``, ``.posted_invoice()``: see Factories."""
+    return Factories(app, api("back_office"))

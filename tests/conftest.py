@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-# The fixtures (app, database_url, ctx, client, login, api) are Kontor's pytest plugin, core/testing.py, the same
-# an addon outside the tree uses. Installed Kontor loads it through the pytest11 entry point "core.testing"; this
-# line is then a no-op, and loads it where Kontor is not installed in the venv.
-pytest_plugins = ["core.testing"]
-
 from core.testing import (  # noqa: F401  (the suite's modules import these from here)
     PASSWORD,
     PG_URL,
@@ -24,6 +19,12 @@ from core.testing import (  # noqa: F401  (the suite's modules import these from
     csrf_from,
     make_user,
 )
+
+
+# The fixtures (app, database_url, ctx, client, login, api) are Kontor's pytest plugin, core/testing.py, the same
+# an addon outside the tree uses. Installed Kontor loads it through the pytest11 entry point "core.testing"; this
+# line is then a no-op, and loads it where Kontor is not installed in the venv.
+pytest_plugins = ["core.testing"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -52,5 +52,3 @@ class AccountForm(FlaskForm):
     type = SelectField("Type", choices=[(t, t.capitalize()) for t in ACCOUNT_TYPES])
 
 
-class MappingForm(FlaskForm):
-    """Fields are added per row at runtime (see views.mapping): pt_<type>, tax_<id>, jn_<code>."""

@@ -17,15 +17,6 @@ from core.money import ZERO, round_money
 from .models import Account, Journal, JournalEntry, JournalLine, Reconciliation
 
 
-def _posted(query, date_from: date | None = None, date_to: date | None = None):
-    query = query.where(JournalEntry.state == "posted")
-    if date_from:
-        query = query.where(JournalEntry.date >= date_from)
-    if date_to:
-        query = query.where(JournalEntry.date <= date_to)
-    return query
-
-
 def _posted_lines(date_from: date | None = None, date_to: date | None = None) -> list:
     """Posted lines between two dates, read from the lines' own copy of the date (one index, no join of entries)."""
     where = [JournalLine.posted_date.is_not(None)]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import select
 
 from core.api import Blueprint, page
 from core.security import current_actor, require

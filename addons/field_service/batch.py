@@ -58,7 +58,7 @@ class _Order:
 
 
 def load_orders(ids: list[int], lock: bool = True) -> list[_Order]:
-    """billing.load_orders without the ORM: the orders (locked on PostgreSQL) with their hours and parts, in
+    """The orders to invoice, without the ORM (locked on PostgreSQL) with their hours and parts, in
     three queries, sorted by customer then id. ORM copies of these rows the session may hold are expired."""
     if not ids:
         return []

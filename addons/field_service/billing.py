@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Callable, Iterable
 
 from sqlalchemy import and_, func, or_, select, type_coerce
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from core import audit
 from core.errors import DomainError, NotFound
@@ -149,17 +149,6 @@ def done_order_ids(partner_id: int | None = None) -> list[int]:
     if partner_id:
         query = query.where(ServiceOrder.partner_id == partner_id)
     return list(db.session.scalars(query.order_by(ServiceOrder.partner_id, ServiceOrder.id)))
-
-
-def load_orders(ids: list[int], lock: bool = True) -> list[ServiceOrder]:
-    """The orders with their hours and parts in three set-based queries (selectinload), locked for invoicing."""
-    query = (select(ServiceOrder).where(ServiceOrder.id.in_(ids))
-             .options(selectinload(ServiceOrder.time_entries), selectinload(ServiceOrder.parts))
-             .order_by(ServiceOrder.partner_id, ServiceOrder.id)
-             .execution_options(populate_existing=True))
-    if lock:
-        query = query.with_for_update(of=ServiceOrder)
-    return list(db.session.scalars(query).unique())
 
 
 def invoice_orders(ids: list[int], group_by: str = "order", post: bool = False,
@@ -414,10 +403,6 @@ def on_lines_credited(credit_note: Invoice) -> None:
             order.invoice_id = None
             audit.record(order, "credited", f"credit note {credit_note.number}: billable again")
     db.session.flush()
-
-
-def invoice_for_panel(invoice: Invoice) -> list[ServiceOrder]:
-    return orders_of(invoice)
 
 
 # -- estimates ---------------------------------------------------------------------------------------------------

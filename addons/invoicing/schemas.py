@@ -120,11 +120,6 @@ class LineSchema(ma.Schema):
         return super().get_attribute(obj, attr, default)
 
 
-class OriginSchema(ma.Schema):
-    type = ma.fields.String()
-    id = ma.fields.Integer()
-
-
 class InvoiceSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     type = ma.fields.String(dump_only=True)

@@ -12,7 +12,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.listing import csv_response, paginate
 from core.models import Partner
-from core.security import can, require
+from core.security import require
 from core.views import form_failed
 
 from . import credit_notes, documents, services

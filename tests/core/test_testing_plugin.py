@@ -75,6 +75,8 @@ FILES = {
     "tests/__init__.py": "",
     # Imports the addon by its own name, as a developer writes it (and as pytest imports this package).
     "tests/test_fee.py": '''
+        from decimal import Decimal
+
         from callout_fee.models import CalloutFeeSettings
         from core.extensions import db
 
@@ -99,6 +101,13 @@ FILES = {
 
         def test_each_test_has_a_fresh_database(ctx):
             assert db.session.scalars(db.select(CalloutFeeSettings)).all() == []
+
+
+        def test_the_factories_make_a_done_order_and_a_posted_invoice(factories):
+            order = factories.done_order()
+            assert order["state"] == "done" and [Decimal(t["hours"]) for t in order["time_entries"]] == [2]
+            invoice = factories.posted_invoice(quantity="3")
+            assert invoice["state"] == "posted" and invoice["number"] and Decimal(invoice["amount_untaxed"]) == 180
         ''',
 }
 
@@ -129,7 +138,7 @@ def test_an_addon_outside_the_tree_runs_its_own_tests(tmp_path, with_conftest):
         pytest.fail("Kontor's pytest11 entry point is not installed in this venv: run `make install`")
     out = _pytest(addon)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-3000:]
-    assert "4 passed" in out.stdout, out.stdout[-2000:]
+    assert "5 passed" in out.stdout, out.stdout[-2000:]
     assert "already defined" not in out.stdout + out.stderr
 
 

@@ -13,7 +13,6 @@ import sys
 import textwrap
 import threading
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

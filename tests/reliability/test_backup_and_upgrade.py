@@ -145,6 +145,12 @@ def test_the_trigger_migration_upgrades_a_database_with_data(app):
         with db.engine.connect() as connection:
             heads = {r[0] for r in connection.execute(text("SELECT version_num FROM alembic_version"))}
         assert "invoicing_0002" not in heads
+        # Today's model writes the columns later migrations add (invoicing_0007's credit-note work): the old schema
+        # gets them for the write below, and loses them again before the upgrade adds them back.
+        later_columns = ("work VARCHAR(20)",)
+        with db.engine.begin() as connection:
+            for column in later_columns:
+                connection.exec_driver_sql(f"ALTER TABLE invoicing_invoices ADD COLUMN {column}")
         # data written under the old schema: a posted invoice that raw SQL may still change
         partner = Partner(name="Old customer")
         db.session.add(partner)
@@ -156,6 +162,8 @@ def test_the_trigger_migration_upgrades_a_database_with_data(app):
         db.session.commit()
         db.session.remove()
         with db.engine.begin() as connection:
+            for column in later_columns:
+                connection.exec_driver_sql(f"ALTER TABLE invoicing_invoices DROP COLUMN {column.split()[0]}")
             command.upgrade(alembic_config(app, connection), "heads")
         row = db.session.execute(text("SELECT number, amount_total, state, notes FROM invoicing_invoices "
                                       "WHERE id = :i").columns(amount_total=MONEY),  # cents on SQLite

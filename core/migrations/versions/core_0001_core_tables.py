@@ -1,7 +1,7 @@
 """core tables
 
 Revision ID: core_0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 12:48:40.159567
 """
 from alembic import op

@@ -5,7 +5,6 @@ Revises: core_0001
 Create Date: 2026-11-25 15:46:01.536549
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = 'core_0002'

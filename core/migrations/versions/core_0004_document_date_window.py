@@ -13,11 +13,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('core_company', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('document_date_window_days', sa.Integer(), nullable=False,
-                                      server_default='365'))
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns too): a batch would copy the table.
+    op.add_column('core_company', sa.Column('document_date_window_days', sa.Integer(), nullable=False,
+                                            server_default='365'))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('core_company', schema=None) as batch_op:
-        batch_op.drop_column('document_date_window_days')
+    op.drop_column('core_company', 'document_date_window_days')

@@ -158,5 +158,5 @@ def test_two_concurrent_create_invoice_make_one_draft(app, api, shop):
     for t in threads:
         t.join()
     assert sorted(results) == [201, 409]
-    drafts = shop.office.get(f"/invoices?state=draft").json
+    drafts = shop.office.get("/invoices?state=draft").json
     assert drafts["total"] == 1

@@ -1,7 +1,7 @@
 """accounting tables
 
 Revision ID: accounting_0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 13:00:35.091992
 """
 from alembic import op

@@ -1,7 +1,7 @@
 """field_service tables
 
 Revision ID: field_service_0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 13:01:05.016286
 """
 from alembic import op

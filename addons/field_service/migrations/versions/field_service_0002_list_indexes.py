@@ -5,7 +5,6 @@ Revises: field_service_0001
 Create Date: 2026-11-25 15:45:52.682520
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = 'field_service_0002'

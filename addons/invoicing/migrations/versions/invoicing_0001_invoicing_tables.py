@@ -1,7 +1,7 @@
 """invoicing tables
 
 Revision ID: invoicing_0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 12:57:19.825403
 """
 from alembic import op

@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('invoicing_invoices', schema=None) as batch_op:
-        batch_op.drop_column('work')
+    # Plain DROP COLUMN (SQLite 3.35+), not a batch: a batch copies the table, and the triggers that guard posted
+    # invoices' lines (invoicing_0002) refuse the rename.
+    op.drop_column('invoicing_invoices', 'work')

@@ -1,7 +1,7 @@
 """payments tables
 
 Revision ID: payments_0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 12:58:11.149283
 """
 from alembic import op

@@ -5,7 +5,6 @@ Revises: payments_0001
 Create Date: 2026-11-25 15:45:45.225849
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = 'payments_0002'

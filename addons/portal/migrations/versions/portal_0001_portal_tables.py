@@ -1,7 +1,7 @@
 """portal tables
 
 Revision ID: portal_0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 13:46:07.330044
 """
 from alembic import op

@@ -1,7 +1,7 @@
 """webhooks tables
 
 Revision ID: webhooks_0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 13:50:30.918347
 """
 from alembic import op
