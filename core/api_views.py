@@ -78,7 +78,7 @@ class PartnerItem(MethodView):
 
 
 class CompanySchema(ma.Schema):
-    """The seller on every document (API.md v1.1); ``missing_for_einvoice`` names what a Factur-X still lacks."""
+    """The seller on every document (docs/api.md); ``missing_for_einvoice`` names what a Factur-X still lacks."""
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
     email = ma.fields.String(validate=ma.validate.Length(max=200))
     vat_id = ma.fields.String(validate=ma.validate.Length(max=40))

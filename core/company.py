@@ -12,7 +12,7 @@ from core.errors import DomainError, ValidationError
 from core.extensions import db
 from core.models import Company, company
 
-# The seller's identity as API.md v1.1 lists it; the settings page adds the invoicing settings below.
+# The seller's identity as docs/api.md lists it; the settings page adds the invoicing settings below.
 IDENTITY = ("name", "email", "vat_id", "siren", "street", "zip", "city", "country", "currency", "iban")
 SETTINGS = ("payment_terms_days", "document_date_window_days", "auto_apply_credit")
 

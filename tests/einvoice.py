@@ -5,7 +5,7 @@ valid invoice (totals add up, every VAT category has what it needs, the seller i
 drafthorse nor factur-x runs it, so the tests do, on every kind of document Kontor emits.
 
 The rules (EUPL-1.2, the European Commission's eInvoicing-EN16931 release) are not in this repository: they are read
-from the folder named by ``KONTOR_EN16931_RULES`` (``.ci/run`` sets it to ``../shared/en16931``). Without it the
+from the folder named by ``KONTOR_EN16931_RULES`` (``.ci/run`` sets it to ``shared/en16931`` beside the checkout). Without it the
 validating tests skip and say how to set it; under ``CI=true`` they fail instead, so CI cannot go green without
 having run them. Nothing at runtime needs the folder.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 from lxml import etree
 
 RULES_ENV = "KONTOR_EN16931_RULES"
-HOW_TO = (f"set {RULES_ENV} to the folder of the EN 16931 validation rules (EN16931-CII-validation.xslt), e.g. "
-          f"{RULES_ENV}=../shared/en16931")
+HOW_TO = (f"set {RULES_ENV} to the folder of the EN 16931 validation rules (EN16931-CII-validation.xslt), "
+          f"the shared/en16931 beside the checkout: {RULES_ENV}=\"$(cd .. && pwd)/shared/en16931\"")
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 STYLESHEETS = {"cii": "EN16931-CII-validation.xslt", "ubl": "EN16931-UBL-validation.xslt"}
 
@@ -84,7 +84,7 @@ def under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
-def load_validator(syntax: str = "cii") -> "Validator":
+def load_validator(syntax: str = "cii") -> Validator:
     """The compiled rules, for a session fixture; without them a skip saying how to set them, under CI a failure."""
     import pytest
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from sqlalchemy import select
+from sqlalchemy.orm import undefer_group
 
 from core.api import Blueprint, ListArgs, page
 from core.extensions import db
@@ -26,7 +27,8 @@ class Taxes(MethodView):
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, TaxList)
     def get(self, args):
-        return page(select(Tax).where(Tax.active.is_(True)), args, order_by=Tax.id)
+        return page(select(Tax).where(Tax.active.is_(True)).options(undefer_group("einvoice")), args,
+                    order_by=Tax.id)
 
     @require("products.write")
     @blp.arguments(TaxSchema)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.errors import ValidationError
+from core.errors import DomainError, ValidationError
 from core.extensions import db
 from core.models import company
 from core.money import MAX_AMOUNT, ZERO, exact_money, to_decimal
@@ -31,30 +31,75 @@ def _decimal(value, field: str, minimum: Decimal | None = ZERO, allow_zero: bool
     return result
 
 
-def create_tax(name: str, rate) -> Tax:
+# EN 16931 VAT categories (UNCL 5305) Kontor can issue, with what each needs. The others (reverse charge AE,
+# intra-community K, export G, not subject O) need buyer or delivery data Kontor does not keep yet.
+VAT_CATEGORIES = {"S": "Standard rate", "Z": "Zero rated", "E": "Exempt from VAT"}
+
+
+def _tax_values(name, rate, vat_category, exemption_reason) -> tuple[str, Decimal, str, str]:
     name = (name or "").strip()
     if not name:
         raise ValidationError("A tax needs a name.", fields={"name": ["Required."]})
     rate = _decimal(rate, "rate")
     if rate > 100:
         raise ValidationError("A tax rate is a percent between 0 and 100.", fields={"rate": ["0 to 100."]})
-    tax = Tax(name=name, rate=rate)
+    category = (vat_category or "").strip().upper() or ("S" if rate > 0 else "Z")
+    reason = " ".join((exemption_reason or "").split())
+    if category not in VAT_CATEGORIES:
+        raise ValidationError(f"{category} is not a VAT category Kontor issues (S, Z or E).",
+                              fields={"vat_category": ["S, Z or E."]})
+    if category == "S" and rate <= 0:  # BR-S-05
+        raise ValidationError("A standard-rate tax has a rate above 0 %; at 0 % it is zero rated (Z) or "
+                              "exempt (E).", fields={"vat_category": ["S needs a rate above 0."]})
+    if category in ("Z", "E") and rate != 0:  # BR-Z-05, BR-E-05
+        raise ValidationError(f"A {VAT_CATEGORIES[category].lower()} tax has a rate of 0 %.",
+                              fields={"rate": ["0 for this category."]})
+    if category == "E" and not reason:  # BR-E-10
+        raise ValidationError("An exempt tax needs its legal reason, printed on the invoice (e.g. \"TVA non "
+                              "applicable, art. 293 B du CGI\").", fields={"exemption_reason": ["Required."]})
+    if category != "E" and reason:  # BR-S-10, BR-Z-10
+        raise ValidationError("Only an exempt tax (E) has an exemption reason.",
+                              fields={"exemption_reason": ["Only for category E."]})
+    if len(reason) > 300:
+        raise ValidationError("The exemption reason is at most 300 characters.",
+                              fields={"exemption_reason": ["At most 300 characters."]})
+    return name, rate, category, reason
+
+
+def create_tax(name: str, rate, vat_category: str | None = None, exemption_reason: str = "") -> Tax:
+    name, rate, category, reason = _tax_values(name, rate, vat_category, exemption_reason)
+    tax = Tax(name=name, rate=rate, vat_category=category, exemption_reason=reason)
     db.session.add(tax)
     db.session.flush()
     return tax
 
 
-def update_tax(tax: Tax, name: str, rate) -> Tax:
-    """Rename a tax or change its rate; lines already on invoices keep the rate they were computed with."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError("A tax needs a name.", fields={"name": ["Required."]})
-    rate = _decimal(rate, "rate")
-    if rate > 100:
-        raise ValidationError("A tax rate is a percent between 0 and 100.", fields={"rate": ["0 to 100."]})
+def update_tax(tax: Tax, name: str, rate, vat_category: str | None = None,
+               exemption_reason: str | None = None) -> Tax:
+    """Rename a tax or change its rate; lines already on invoices keep the rate they were computed with.
+
+    Their e-invoices read the category and the exemption reason from the tax, so those cannot change once the tax
+    is on a posted document (409): a posted invoice's e-invoice must keep saying what it said. A tax made before
+    categories (vat_category "") keeps following each line's rate unless a category is given."""
+    given = (vat_category or "").strip()
+    name, rate, category, reason = _tax_values(
+        name, rate, given or tax.vat_category, tax.exemption_reason if exemption_reason is None else exemption_reason)
+    if tax.vat_category or given:
+        before = (tax.vat_category or ("S" if tax.rate > 0 else "Z"), tax.exemption_reason or "")
+        if (category, reason) != before and _on_posted_documents(tax):
+            raise DomainError("This tax is on posted documents: its VAT category and exemption reason cannot "
+                              "change any more. Make a new tax instead.", code="tax_in_use",
+                              fields={"vat_category": ["On posted documents."]})
+        tax.vat_category, tax.exemption_reason = category, reason
     tax.name, tax.rate = name, rate
     db.session.flush()
     return tax
+
+
+def _on_posted_documents(tax: Tax) -> bool:
+    from .models import Invoice, InvoiceLine
+    return db.session.scalar(select(InvoiceLine.id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                             .where(InvoiceLine.tax_id == tax.id, Invoice.number.is_not(None)).limit(1)) is not None
 
 
 def get_tax(tax_id: int) -> Tax:

@@ -45,14 +45,18 @@ class LocalOnlyFetcher:
 
 
 def tax_summary(invoice: Invoice) -> list[dict]:
-    """Per tax rate: base and tax, sums of the rounded lines."""
-    rows: dict[Decimal, dict] = defaultdict(lambda: {"base": ZERO, "tax": ZERO, "name": ""})
+    """Per VAT category and rate: base and tax, sums of the rounded lines (a zero-rated and an exempt line at 0 %
+    are two rows: EN 16931 wants one breakdown per category and rate, BR-CO-18)."""
+    rows: dict[tuple, dict] = defaultdict(lambda: {"base": ZERO, "tax": ZERO, "name": ""})
     for line in invoice.lines:
-        row = rows[line.tax_rate]
+        category = line_vat_category(line)
+        reason = line.tax.exemption_reason if line.tax is not None and category == "E" else ""
+        row = rows[(line.tax_rate, category, reason)]
         row["base"] += line.amount_untaxed
         row["tax"] += line.amount_tax
         row["name"] = line.tax.name if line.tax else ("No tax" if not line.tax_rate else f"{line.tax_rate}%")
-    return [{"rate": rate, **values} for rate, values in sorted(rows.items())]
+    return [{"rate": rate, "category": category, "exemption_reason": reason, **values}
+            for (rate, category, reason), values in sorted(rows.items())]
 
 
 def document_context(invoice: Invoice) -> dict:
@@ -84,9 +88,15 @@ def render_pdf(invoice: Invoice, pdf_variant: str | None = None) -> bytes:
 
 
 # -- Factur-X ---------------------------------------------------------------------------------------------------
-def vat_category(rate: Decimal) -> str:
-    """EN 16931 VAT category (BT-118/BT-151): S standard rate, Z zero rated (no exemption reason, BR-Z-10)."""
-    return "S" if rate > 0 else "Z"
+def vat_category(rate: Decimal, category: str = "") -> str:
+    """EN 16931 VAT category (BT-118/BT-151): the tax's own (S, Z, E), else S above 0 % and Z (zero rated, no
+    exemption reason: BR-Z-10) at 0 %."""
+    return category or ("S" if rate > 0 else "Z")
+
+
+def line_vat_category(line) -> str:
+    # from the line's rate (its snapshot), so a tax made before categories whose rate changed stays consistent
+    return vat_category(line.tax_rate, line.tax.vat_category if line.tax is not None else "")
 
 
 def quantity_and_price(line) -> tuple[Decimal, Decimal]:
@@ -182,7 +192,7 @@ def facturx_xml(invoice: Invoice) -> bytes:
         unit = (line.product.unit if line.product else "").lower()
         item.delivery.billed_quantity = (quantity, UNIT_CODES.get(unit, "C62"))
         item.settlement.trade_tax.type_code = "VAT"
-        item.settlement.trade_tax.category_code = vat_category(line.tax_rate)
+        item.settlement.trade_tax.category_code = line_vat_category(line)
         item.settlement.trade_tax.rate_applicable_percent = line.tax_rate
         item.settlement.monetary_summation.total_amount = line.amount_untaxed
         doc.trade.items.add(item)
@@ -192,8 +202,9 @@ def facturx_xml(invoice: Invoice) -> bytes:
         tax.calculated_amount = row["tax"]
         tax.basis_amount = row["base"]
         tax.type_code = "VAT"
-        # Z (zero rated) carries no exemption reason: BR-Z-10 refuses one (only E, AE, K, G, O have them)
-        tax.category_code = vat_category(row["rate"])
+        if row["exemption_reason"]:  # E only (BR-E-10); S and Z have none (BR-S-10, BR-Z-10)
+            tax.exemption_reason = row["exemption_reason"]
+        tax.category_code = row["category"]
         tax.rate_applicable_percent = row["rate"]
         settlement.trade_tax.add(tax)
 

@@ -20,6 +20,13 @@ def _text(value):
 class TaxForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     rate = StringField("Rate (%)", filters=[_text], validators=[DataRequired(), Length(max=12)])
+    vat_category = SelectField("VAT category (e-invoices)", default="",
+                               choices=[("", "From the rate (standard above 0 %, zero rated at 0 %)"),
+                                        ("S", "S: standard rate"), ("Z", "Z: zero rated"),
+                                        ("E", "E: exempt from VAT (give the reason)")])
+    exemption_reason = StringField("Exemption reason (exempt only)", filters=[_text],
+                                   validators=[Optional(), Length(max=300)],
+                                   description="Printed on the invoice, e.g. \"TVA non applicable, art. 293 B du CGI\".")
 
 
 class ProductForm(FlaskForm):

@@ -22,6 +22,16 @@ class Tax(Base):
     name: Mapped[str] = mapped_column(String(100))
     rate: Mapped[Decimal] = mapped_column(RATE)  # percent: 20 means 20 %
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # EN 16931 VAT category (catalog.VAT_CATEGORIES); "" for a tax made before it: S above 0 %, Z at 0 %.
+    # Deferred (group "einvoice"): only the e-invoices, the PDF and the tax pages read them, so the invoice paths'
+    # statements stay as they were, and so does their running on a database an upgrade test took back to an
+    # older invoicing schema (tests/reliability/test_backup_and_upgrade.py). Lists undefer the group.
+    vat_category: Mapped[str] = mapped_column(String(2), default="", server_default="", deferred=True,
+                                              deferred_group="einvoice")
+    # the legal reason printed on the invoice and sent in the e-invoice for an exempt tax (BR-E-10), e.g.
+    # "TVA non applicable, art. 293 B du CGI"
+    exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="", deferred=True,
+                                                  deferred_group="einvoice")
 
 
 class Product(Base):

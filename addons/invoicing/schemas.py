@@ -20,6 +20,18 @@ class TaxSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     rate = DecimalString(required=True, validate=ma.validate.Range(min=0, max=100))
+    vat_category = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.OneOf(["S", "Z", "E"]),
+                                    metadata={"description": "EN 16931 VAT category: S standard, Z zero rated, "
+                                                             "E exempt (default: S above 0 %, Z at 0 %)"})
+    exemption_reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=300),
+                                        metadata={"description": "the legal reason of an exempt (E) tax"})
+
+    @ma.post_dump
+    def _category(self, data, **_):
+        # a tax made before categories: the one its rate gives
+        if not data.get("vat_category") and data.get("rate") is not None:
+            data["vat_category"] = "S" if Decimal(data["rate"]) > 0 else "Z"
+        return data
 
 
 class ProductSchema(ma.Schema):

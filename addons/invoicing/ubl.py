@@ -72,17 +72,24 @@ class _Writer:
         if email:
             self.cbc(self.cac(party, "Contact"), "ElectronicMail", email)
 
-    def tax_category(self, parent, tag: str, rate: Decimal) -> None:
-        from .documents import vat_category
-        category = self.cac(parent, tag)
-        self.cbc(category, "ID", vat_category(rate))
-        self.cbc(category, "Percent", _decimal(rate))
-        self.cbc(self.cac(category, "TaxScheme"), "ID", "VAT")
+    def tax_category(self, parent, tag: str, category: str, rate: Decimal, reason: str = "") -> None:
+        node = self.cac(parent, tag)
+        self.cbc(node, "ID", category)
+        self.cbc(node, "Percent", _decimal(rate))
+        if reason:  # E only (BR-E-10)
+            self.cbc(node, "TaxExemptionReason", reason)
+        self.cbc(self.cac(node, "TaxScheme"), "ID", "VAT")
 
 
 def ubl_xml(invoice: Invoice) -> bytes:
     """UBL 2.1 Invoice (type 380) or CreditNote (type 381), EN 16931 customization."""
-    from .documents import UNIT_CODES, prepaid_amount, quantity_and_price, tax_summary
+    from .documents import (
+        UNIT_CODES,
+        line_vat_category,
+        prepaid_amount,
+        quantity_and_price,
+        tax_summary,
+    )
 
     if invoice.state != "posted":
         raise DomainError("Only a posted invoice has a UBL document; post it first.", code="not_posted")
@@ -133,7 +140,7 @@ def ubl_xml(invoice: Invoice) -> bytes:
         subtotal = w.cac(tax_total, "TaxSubtotal")
         w.amount(subtotal, "TaxableAmount", row["base"])
         w.amount(subtotal, "TaxAmount", row["tax"])
-        w.tax_category(subtotal, "TaxCategory", row["rate"])
+        w.tax_category(subtotal, "TaxCategory", row["category"], row["rate"], row["exemption_reason"])
 
     totals = w.cac(root, "LegalMonetaryTotal")
     w.amount(totals, "LineExtensionAmount", invoice.amount_untaxed)
@@ -154,6 +161,6 @@ def ubl_xml(invoice: Invoice) -> bytes:
         w.cbc(item, "Name", (line.description or (line.product.name if line.product else "Item"))[:500])
         if line.product is not None:
             w.cbc(w.cac(item, "SellersItemIdentification"), "ID", line.product.code)
-        w.tax_category(item, "ClassifiedTaxCategory", line.tax_rate)
+        w.tax_category(item, "ClassifiedTaxCategory", line_vat_category(line), line.tax_rate)
         w.amount(w.cac(node, "Price"), "PriceAmount", price)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

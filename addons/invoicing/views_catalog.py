@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
+from sqlalchemy.orm import undefer_group
 
 from core.errors import DomainError, NotFound
 from core.extensions import db
@@ -83,12 +84,14 @@ def taxes():
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                tax = services.create_tax(form.name.data, form.rate.data)
+                tax = services.create_tax(form.name.data, form.rate.data, form.vat_category.data or None,
+                                          form.exemption_reason.data or "")
                 flash(f"Tax {tax.name} added.", "success")
                 return redirect(url_for("invoicing.taxes"))
             except DomainError as exc:
                 form_failed(form, exc)
-    rows = list(db.session.scalars(select(Tax).where(Tax.active.is_(True)).order_by(Tax.rate.desc(), Tax.id)))
+    rows = list(db.session.scalars(select(Tax).where(Tax.active.is_(True)).options(undefer_group("einvoice"))
+                                   .order_by(Tax.rate.desc(), Tax.id)))
     return render_template("invoicing/taxes.html", taxes=rows, form=form)
 
 
@@ -101,7 +104,8 @@ def tax_form(tax_id: int):
     form = TaxForm(obj=tax)
     if form.validate_on_submit():
         try:
-            services.update_tax(tax, form.name.data, form.rate.data)
+            services.update_tax(tax, form.name.data, form.rate.data, form.vat_category.data or None,
+                                form.exemption_reason.data or "")
             flash(f"Tax {tax.name} saved.", "success")
             return redirect(url_for("invoicing.taxes"))
         except DomainError as exc:

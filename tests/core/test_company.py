@@ -1,4 +1,4 @@
-"""GET/PATCH /api/v1/company (API.md v1.1) and the settings page: one service, the same checks, what is missing for
+"""GET/PATCH /api/v1/company (docs/api.md) and the settings page: one service, the same checks, what is missing for
 an e-invoice shown before the first one is refused."""
 from __future__ import annotations
 
