@@ -45,13 +45,23 @@ class ExactDecimal(TypeDecorator):
     def bind_processor(self, dialect):
         limit, scale, quantum = self.limit, self.scale, Decimal(1).scaleb(-self.scale)
         if dialect.name == "sqlite":
+            most = int(limit.scaleb(scale))  # the limit in the stored unit: compared as ints (a batch binds ~40 a row)
+
             def scaled(value):
                 if value is None:
                     return None
-                value = to_decimal(value)
-                if not value.is_finite() or abs(value) > limit:
-                    raise ValueOutOfRange(_too_large(value, limit))
-                return int(value.scaleb(scale).to_integral_value(ROUND_HALF_UP))
+                if type(value) is not Decimal:
+                    value = to_decimal(value)
+                units = value.scaleb(scale)
+                try:
+                    stored = int(units)  # exact when the value has no more decimals than the column (the usual case)
+                    if stored != units:
+                        stored = int(units.to_integral_value(ROUND_HALF_UP))
+                except (OverflowError, ValueError):  # Infinity, NaN
+                    raise ValueOutOfRange(_too_large(value, limit)) from None
+                if -most <= stored <= most:
+                    return stored
+                raise ValueOutOfRange(_too_large(value, limit))
             return scaled
         numeric = super().bind_processor(dialect)
 
@@ -72,7 +82,7 @@ class ExactDecimal(TypeDecorator):
             def unscaled(value):
                 if value is None:
                     return None
-                if isinstance(value, int):
+                if type(value) is int:
                     return Decimal(value).scaleb(scale)
                 # a float only comes from an expression SQLite computed in floating point (AVG, a division)
                 return to_decimal(value).scaleb(scale).quantize(Decimal(1).scaleb(scale), rounding=ROUND_HALF_UP)
