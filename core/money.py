@@ -31,8 +31,9 @@ class ExactDecimal(TypeDecorator):
     columns, or a raw-SQL literal, would be off by the scale: compute those in Python (none is done in SQL).
 
     Values with more decimals than ``scale`` are rounded half up, as PostgreSQL's NUMERIC rounds them; values
-    beyond ``precision`` digits raise ValueOutOfRange (a 422 naming no field: services check their own amounts
-    first and name the field; this is the guard that nothing escapes)."""
+    beyond ``precision`` digits raise ValueOutOfRange on SQLite, and PostgreSQL refuses them itself (both a 422
+    naming no field: services check their own amounts first and name the field; this is the guard that nothing
+    escapes)."""
 
     impl = Numeric
     cache_ok = True
@@ -43,7 +44,7 @@ class ExactDecimal(TypeDecorator):
         self.limit = Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)  # 18, 2: 9999999999999999.99
 
     def bind_processor(self, dialect):
-        limit, scale, quantum = self.limit, self.scale, Decimal(1).scaleb(-self.scale)
+        limit, scale = self.limit, self.scale
         if dialect.name == "sqlite":
             most = int(limit.scaleb(scale))  # the limit in the stored unit: compared as ints (a batch binds ~40 a row)
 
@@ -63,17 +64,9 @@ class ExactDecimal(TypeDecorator):
                     return stored
                 raise ValueOutOfRange(_too_large(value, limit))
             return scaled
-        numeric = super().bind_processor(dialect)
-
-        def checked(value):
-            if value is None:
-                return None
-            value = to_decimal(value)
-            if not value.is_finite() or abs(value) > limit:
-                raise ValueOutOfRange(_too_large(value, limit))
-            value = value.quantize(quantum, rounding=ROUND_HALF_UP)
-            return numeric(value) if numeric else value
-        return checked
+        # PostgreSQL: NUMERIC(p, s) is exact, rounds to its scale half away from zero (as ROUND_HALF_UP) and refuses
+        # what is beyond its precision itself (a DataError: 422 invalid_value), so values go to the driver untouched.
+        return super().bind_processor(dialect)
 
     def result_processor(self, dialect, coltype):
         if dialect.name == "sqlite":
