@@ -17,7 +17,7 @@ from core import audit, sequences
 from core.errors import DomainError, InvalidTransition, NotFound, PeriodLocked, ValidationError
 from core.extensions import db
 from core.models import Partner, company, utcnow
-from core.money import ZERO, check_amount, round_money, to_decimal
+from core.money import ZERO, check_amount, exact_money, round_money, to_decimal
 
 from . import chain
 from .models import (ACCOUNT_TYPES, Account, Journal, JournalEntry, JournalLine, ProductAccount,
@@ -195,9 +195,7 @@ def _money(value, field: str) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise ValidationError(f"{field.capitalize()} must be zero or more.", fields={field: ["Out of range."]})
     check_amount(amount, field, field.capitalize())
-    if amount != round_money(amount):
-        raise ValidationError(f"{field.capitalize()} has at most 2 decimals.", fields={field: ["Too many decimals."]})
-    return round_money(amount)
+    return exact_money(amount, field, company().currency)
 
 
 def build_lines(lines: list[dict]) -> list[JournalLine]:
