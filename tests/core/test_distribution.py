@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tomllib
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +34,6 @@ def test_pyproject_names_what_requirements_txt_installs():
     assert project["name"] == "kontor"
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_install_redoes_the_venv_when_pyproject_or_requirements_change(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
